@@ -1,0 +1,13 @@
+"""FreeSOLO (CVPR 2022) for MMDetection 3.x: instance segmentation from unlabeled images.
+
+Importing the package (``custom_imports=dict(imports=['mmfreesolo'])`` in a config) applies the
+compatibility layer and registers every module into mmdet's registries.
+"""
+from . import compat
+
+compat.apply()
+
+from .evaluation import ClassAgnosticCocoMetric  # noqa: E402
+
+__version__ = '0.1.0'
+__all__ = ['ClassAgnosticCocoMetric', '__version__']

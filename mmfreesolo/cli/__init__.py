@@ -1,0 +1,1 @@
+"""Command lines; each ``tools/<name>.py`` calls ``mmfreesolo.cli.<name>.main``."""

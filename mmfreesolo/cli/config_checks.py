@@ -1,0 +1,55 @@
+"""Loading a config, and checking the files it names before any model is built."""
+from __future__ import annotations
+
+import os.path as osp
+from typing import Iterable, Iterator, Optional, Tuple
+
+from mmengine.config import Config, ConfigDict
+
+from ..datasets.coco_file_check import check_coco_file
+from ..errors import UserInputError
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """``Config.fromfile`` with one-line errors for a missing or broken config."""
+    if not osp.isfile(path):
+        raise UserInputError(f'{path}: no such config file')
+    try:
+        cfg = Config.fromfile(path)
+    except FileNotFoundError as e:  # a missing _base_
+        raise UserInputError(f'{path}: {e}') from None
+    except SyntaxError as e:
+        raise UserInputError(f'{path}: not a valid config ({e.msg}, line {e.lineno})') from None
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def _datasets(dataset: ConfigDict) -> Iterator[ConfigDict]:
+    """A dataset config and every dataset it wraps (RepeatDataset, ConcatDataset, ...)."""
+    yield dataset
+    inner = dataset.get('dataset')
+    if isinstance(inner, dict):
+        yield from _datasets(inner)
+    for inner in dataset.get('datasets', None) or []:
+        yield from _datasets(inner)
+
+
+def annotation_files(cfg: Config, splits: Iterable[str]) -> Iterator[Tuple[str, str]]:
+    """(split, path) of every json annotation file of the given splits' dataloaders."""
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader or not loader.get('dataset'):
+            continue
+        for dataset in _datasets(loader.dataset):
+            ann_file = dataset.get('ann_file')
+            if isinstance(ann_file, str) and ann_file.endswith('.json'):
+                yield split, osp.join(dataset.get('data_root') or '', ann_file)
+
+
+def check_dataset_files(cfg: Config, splits: Iterable[str]) -> None:
+    """Fail early, naming the file, if an annotation file is missing or malformed."""
+    for split, path in annotation_files(cfg, splits):
+        if not osp.isfile(path):
+            raise UserInputError(f'{path}: annotation file of the {split} dataset not found')
+        check_coco_file(path)

@@ -1,0 +1,1 @@
+"""Datasets and dataset files: generated scenes and COCO file checks."""

@@ -1,0 +1,91 @@
+"""Checks of COCO-format json files, so that a malformed file fails with one clear line.
+
+Without them, a bad file surfaces as a KeyError or a JSONDecodeError deep inside a dataset or
+pycocotools, after the model and the workers have been built.
+"""
+from __future__ import annotations
+
+import json
+import os.path as osp
+from typing import Any, Dict, Optional
+
+from ..errors import UserInputError
+
+
+def read_json(path: str) -> Any:
+    """Parse a json file; a missing, binary or invalid file raises :class:`UserInputError`."""
+    if not osp.isfile(path):
+        raise UserInputError(f'{path}: no such file')
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise UserInputError(
+            f'{path}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})') from None
+    except UnicodeDecodeError:
+        raise UserInputError(f'{path}: not a UTF-8 text file') from None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_coco_file(path: str, data: Optional[Any] = None) -> Dict:
+    """Check that ``path`` (or its already parsed ``data``) is a usable COCO instances file.
+
+    Checks the top-level lists, unique image and category ids, and that every annotation names a
+    listed image and category and has a well-formed box and segmentation. Returns the parsed dict.
+    """
+    data = read_json(path) if data is None else data
+    if not isinstance(data, dict):
+        raise UserInputError(f'{path}: a COCO file is a JSON object, got a {type(data).__name__}')
+    for key in ('images', 'categories'):
+        if not isinstance(data.get(key), list):
+            raise UserInputError(f"{path}: no '{key}' list")
+    annotations = data.setdefault('annotations', [])
+    if not isinstance(annotations, list):
+        raise UserInputError(f"{path}: 'annotations' is not a list")
+
+    image_ids = set()
+    for i, img in enumerate(data['images']):
+        if not isinstance(img, dict) or not isinstance(img.get('id'), int) \
+                or not isinstance(img.get('file_name'), str):
+            raise UserInputError(f'{path}: images[{i}] needs an integer id and a file_name')
+        if not (isinstance(img.get('height'), int) and isinstance(img.get('width'), int)):
+            raise UserInputError(f'{path}: image {img["file_name"]!r} has no integer '
+                                 'height and width')
+        if img['id'] in image_ids:
+            raise UserInputError(f'{path}: image id {img["id"]} is used twice')
+        image_ids.add(img['id'])
+    category_ids = set()
+    for i, cat in enumerate(data['categories']):
+        if not isinstance(cat, dict) or not isinstance(cat.get('id'), int) \
+                or not isinstance(cat.get('name'), str):
+            raise UserInputError(f'{path}: categories[{i}] needs an integer id and a name')
+        category_ids.add(cat['id'])
+
+    for i, ann in enumerate(annotations):
+        where = f'{path}: annotations[{i}]'
+        if not isinstance(ann, dict):
+            raise UserInputError(f'{where} is not an object')
+        if ann.get('image_id') not in image_ids:
+            raise UserInputError(f'{where} refers to image_id {ann.get("image_id")!r}, '
+                                 'which is not in images')
+        if ann.get('category_id') not in category_ids:
+            raise UserInputError(f'{where} refers to category_id {ann.get("category_id")!r}, '
+                                 'which is not in categories')
+        box = ann.get('bbox')
+        if box is not None and not (isinstance(box, list) and len(box) == 4
+                                    and all(_is_number(v) for v in box)):
+            raise UserInputError(f'{where} has a bbox that is not 4 numbers (XYWH): {box!r}')
+        seg = ann.get('segmentation')
+        if seg is not None and not _valid_segmentation(seg):
+            raise UserInputError(f'{where} has a segmentation that is neither polygons nor RLE')
+    return data
+
+
+def _valid_segmentation(seg: Any) -> bool:
+    if isinstance(seg, dict):
+        return isinstance(seg.get('counts'), (str, list)) and isinstance(seg.get('size'), list)
+    return isinstance(seg, list) and all(
+        isinstance(poly, list) and all(_is_number(v) for v in poly) for poly in seg)

@@ -1,0 +1,3 @@
+from .overlay import draw_instances
+
+__all__ = ['draw_instances']

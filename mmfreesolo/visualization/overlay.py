@@ -1,0 +1,47 @@
+"""Instance overlays drawn with mmdet's DetLocalVisualizer."""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import torch
+from mmdet.structures import DetDataSample
+from mmdet.visualization import DetLocalVisualizer
+from mmengine.structures import InstanceData
+
+_VISUALIZER = 'mmfreesolo_overlay'
+
+
+def draw_instances(image: np.ndarray,
+                   masks: np.ndarray,
+                   boxes: Optional[np.ndarray] = None,
+                   scores: Optional[np.ndarray] = None,
+                   score_thr: float = 0.0) -> np.ndarray:
+    """Draw class-agnostic instances on an image.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        masks: (N, H, W) bool.
+        boxes: (N, 4) XYXY; drawn when given.
+        scores: (N, ) shown beside each instance when given (drawn as predictions).
+
+    Returns:
+        (H, W, 3) uint8 RGB with the instances drawn.
+    """
+    visualizer = DetLocalVisualizer.get_instance(_VISUALIZER, alpha=0.5, line_width=1)
+    visualizer.dataset_meta = dict(classes=('object', ), palette='random')
+    instances = InstanceData()
+    instances.masks = torch.as_tensor(np.asarray(masks, dtype=bool))
+    instances.labels = torch.zeros(len(masks), dtype=torch.long)
+    if boxes is not None:
+        instances.bboxes = torch.as_tensor(np.asarray(boxes, dtype=np.float32)).reshape(-1, 4)
+    sample = DetDataSample()
+    if scores is None:
+        sample.gt_instances = instances
+    else:
+        instances.scores = torch.as_tensor(np.asarray(scores, dtype=np.float32))
+        sample.pred_instances = instances
+    visualizer.add_datasample('overlay', image, sample, draw_gt=scores is None,
+                              draw_pred=scores is not None, show=False,
+                              pred_score_thr=score_thr)
+    return visualizer.get_image()
