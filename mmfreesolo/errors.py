@@ -3,6 +3,8 @@
 Command lines print its message as one line and exit with status 2; everything else is a bug and
 keeps its traceback.
 """
+import functools
+import sys
 
 
 class UserInputError(ValueError):
@@ -11,8 +13,6 @@ class UserInputError(ValueError):
 
 def exit_on_user_error(main):
     """Decorate a command line's ``main``: a :class:`UserInputError` becomes one line and exit 2."""
-    import functools
-    import sys
 
     @functools.wraps(main)
     def run(*args, **kwargs):

@@ -25,6 +25,15 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     return cfg
 
 
+def resolve_work_dir(cfg: Config, config_path: str, work_dir: Optional[str]) -> str:
+    """The command line's --work-dir, else the config's, else ./work_dirs/<config name>."""
+    if work_dir is not None:
+        return work_dir
+    if cfg.get('work_dir') is not None:
+        return cfg.work_dir
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
 def _datasets(dataset: ConfigDict) -> Iterator[ConfigDict]:
     """A dataset config and every dataset it wraps (RepeatDataset, ConcatDataset, ...)."""
     yield dataset

@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import os.path as osp
 from typing import List, Optional
 
+from mmdet.engine.hooks.utils import trigger_visualization_hook
+from mmdet.evaluation import DumpDetResults
 from mmengine.config import DictAction
+from mmengine.model import is_model_wrapper
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
+from ..checkpoints import check_state_dict_fits, read_state_dict
 from ..errors import UserInputError, exit_on_user_error
-from .config_checks import check_dataset_files, load_config
+from .config_checks import check_dataset_files, load_config, resolve_work_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,21 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> dict:
     args = build_parser().parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    import mmfreesolo  # noqa: F401  compat before the config names mmfreesolo:: bases
-    from mmdet.engine.hooks.utils import trigger_visualization_hook
-    from mmdet.evaluation import DumpDetResults
-    from mmengine.model import is_model_wrapper
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
-    from ..checkpoints import check_state_dict_fits, read_state_dict
-
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.work_dir = resolve_work_dir(cfg, args.config, args.work_dir)
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         raise UserInputError(f'--out {args.out}: the output file must be a .pkl file')
     state = read_state_dict(args.checkpoint)

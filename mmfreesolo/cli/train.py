@@ -6,10 +6,13 @@ import os
 import os.path as osp
 from typing import List, Optional
 
+import torch
 from mmengine.config import DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
 from ..errors import UserInputError, exit_on_user_error
-from .config_checks import check_dataset_files, load_config
+from .config_checks import check_dataset_files, load_config, resolve_work_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,18 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> None:
     args = build_parser().parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    import mmfreesolo  # noqa: F401  compat before the config names mmfreesolo:: bases
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.work_dir = resolve_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
-        import torch
         if not torch.cuda.is_available():
             raise UserInputError('--amp needs a CUDA device; this machine has none')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'

@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 
 from conftest import CPU_CONFIG, REPO, assert_ok, free_port, run, scenes_env
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import mmfreesolo  # noqa: F401  allow-lists mmengine checkpoint types for torch.load
-from conftest import (CPU_CONFIG, REPO, assert_ok, assert_one_line_error, run,
+from conftest import (CPU_CONFIG, assert_ok, assert_one_line_error, run,
                       scenes_env)
 
 MMDET_TOOLS = Path(__import__('mmdet').__file__).parent / '.mim' / 'tools'
