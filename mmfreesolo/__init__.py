@@ -8,6 +8,8 @@ from . import compat
 compat.apply()
 
 from .evaluation import ClassAgnosticCocoMetric  # noqa: E402
+from .free_mask import FreeMask  # noqa: E402
+from .models import TorchvisionMobileNetV2  # noqa: E402
 
 __version__ = '0.1.0'
-__all__ = ['ClassAgnosticCocoMetric', '__version__']
+__all__ = ['ClassAgnosticCocoMetric', 'FreeMask', 'TorchvisionMobileNetV2', '__version__']

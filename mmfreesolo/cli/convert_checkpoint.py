@@ -1,0 +1,42 @@
+"""Convert a DenseCL / MoCo / torchvision-style backbone checkpoint for mmfreesolo configs."""
+from __future__ import annotations
+
+import argparse
+from typing import List, Optional
+
+import torch
+from mmdet.registry import MODELS
+from mmengine.registry import init_default_scope
+
+from ..checkpoints import backbone_state_dict, load_backbone_weights
+from ..errors import exit_on_user_error
+from .config_checks import load_config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description='Write the backbone weights of a self-supervised or torchvision checkpoint '
+        'as an mmdet checkpoint ("backbone." keys), checked against a config\'s backbone')
+    parser.add_argument('src', help='checkpoint file, or package://<module>/<file>')
+    parser.add_argument('dst', help='converted checkpoint to write')
+    parser.add_argument('--config', help='check that the weights fit this config\'s backbone '
+                        '(e.g. a ResNet-50 file against a ResNet-101 config is an error)')
+    return parser
+
+
+@exit_on_user_error
+def main(argv: Optional[List[str]] = None) -> str:
+    args = build_parser().parse_args(argv)
+    state = backbone_state_dict(args.src)
+    if args.config:
+        cfg = load_config(args.config)
+        init_default_scope(cfg.get('default_scope', 'mmdet'))
+        load_backbone_weights(MODELS.build(cfg.model.backbone), args.src)
+    torch.save({'state_dict': {f'backbone.{k}': v for k, v in state.items()},
+                'meta': dict(converted_from=args.src)}, args.dst)
+    print(f'wrote {args.dst}: {len(state)} backbone tensors')
+    return args.dst
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,31 @@
+"""Merge the shard outputs of a sharded Free Mask run into one label file."""
+from __future__ import annotations
+
+import argparse
+from typing import List, Optional
+
+from ..errors import exit_on_user_error
+from ..free_mask.label_file import merge_shards
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('out', help='the merged label file; also the --out the shards were '
+                        'run with, used to find them when none are listed')
+    parser.add_argument('shards', nargs='*', help='shard files (default: OUT stem '
+                        '.shard-*-of-*.json)')
+    return parser
+
+
+@exit_on_user_error
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = build_parser().parse_args(argv)
+    merged = merge_shards(args.out, args.shards)
+    info = merged['info']
+    print(f'wrote {args.out}: {info["num_images"]} images, {info["num_masks"]} masks, '
+          f'{len(info["skipped"])} skipped')
+    return merged
+
+
+if __name__ == '__main__':
+    main()

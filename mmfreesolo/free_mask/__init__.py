@@ -1,0 +1,3 @@
+from .free_mask import FreeMask
+
+__all__ = ['FreeMask']

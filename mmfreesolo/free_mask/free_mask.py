@@ -1,0 +1,223 @@
+"""Free Mask: coarse object masks from the dense features of a frozen, self-supervised backbone.
+
+Every feature location is a key; the feature map resized by each query scale gives the queries.
+The cosine similarity of a query with all keys, min-max normalised, is that query's soft mask;
+masks are scored by their maskness, de-duplicated with Matrix NMS at feature resolution, and only
+the survivors are upsampled to the original image and filtered.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmdet.models.detectors.base import BaseDetector
+from mmdet.models.layers import mask_matrix_nms
+from mmdet.registry import MODELS
+from mmdet.structures import OptSampleList, SampleList
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from ..checkpoints import load_backbone_weights
+
+# Upsampled masks are made this many elements at a time, so a huge image never needs all of its
+# kept masks at full resolution at once.
+_UPSAMPLE_ELEMENTS = 64 * 1024 * 1024
+
+
+@MODELS.register_module()
+class FreeMask(BaseDetector):
+    """Training-free class-agnostic mask generator (FreeSOLO's first stage).
+
+    Args:
+        backbone: any mmdet backbone config; it is kept in eval mode (frozen BN).
+        backbone_checkpoint: DenseCL / MoCo / torchvision-style weights loaded strictly into the
+            backbone by :meth:`init_weights` (a path, or ``package://<module>/<file>``).
+        feature_index: which of the backbone's outputs is the feature map (keys and queries).
+        query_scales: queries are the feature map resized by each of these factors.
+        mask_thr: soft-mask threshold of the binary masks, at feature and at image resolution.
+        min_cells: masks with fewer foreground feature cells are dropped.
+        nms_kernel, nms_sigma: Matrix NMS decay ('gaussian' or 'linear').
+        max_per_img: masks kept after Matrix NMS, before the filters.
+        min_center_y: the mask's vertical centre of mass must lie below this fraction of the
+            image height (drops sky and ceiling masks).
+        max_width_ratio: the mask's box must be narrower than this fraction of the image width.
+        score_thr: minimum decayed maskness.
+        emb_dim: length of the semantic embedding, the query vector interpolated along its
+            channels; 0 disables embeddings.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 backbone_checkpoint: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 feature_index: int = -1,
+                 query_scales: Sequence[float] = (1.0, 0.5, 0.25),
+                 mask_thr: float = 0.5,
+                 min_cells: int = 2,
+                 nms_kernel: str = 'gaussian',
+                 nms_sigma: float = 2.0,
+                 max_per_img: int = 20,
+                 min_center_y: float = 0.2,
+                 max_width_ratio: float = 0.95,
+                 score_thr: float = 0.7,
+                 emb_dim: int = 128,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.backbone_checkpoint = backbone_checkpoint
+        self.feature_index = feature_index
+        self.query_scales = tuple(query_scales)
+        self.mask_thr = mask_thr
+        self.min_cells = min_cells
+        self.nms_kernel = nms_kernel
+        self.nms_sigma = nms_sigma
+        self.max_per_img = max_per_img
+        self.min_center_y = min_center_y
+        self.max_width_ratio = max_width_ratio
+        self.score_thr = score_thr
+        self.emb_dim = emb_dim
+        self.requires_grad_(False)
+
+    def init_weights(self) -> None:
+        """Load ``backbone_checkpoint`` (every weight, strictly), else the backbone's init_cfg."""
+        if self.backbone_checkpoint:
+            load_backbone_weights(self.backbone, self.backbone_checkpoint)
+        else:
+            super().init_weights()
+
+    def train(self, mode: bool = True) -> 'FreeMask':
+        """Always in eval mode: batch norm uses its frozen statistics."""
+        return super().train(False)
+
+    def extract_feat(self, batch_inputs: Tensor) -> Tensor:
+        """(B, 3, H, W) padded images -> (B, C, H / s, W / s) feature map of stride s."""
+        return self.backbone(batch_inputs)[self.feature_index]
+
+    def _forward(self, batch_inputs: Tensor, batch_data_samples: OptSampleList = None):
+        return self.extract_feat(batch_inputs)
+
+    def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> dict:
+        raise NotImplementedError('Free Mask is training-free: use tools/free_mask.py or test')
+
+    @torch.no_grad()
+    def predict(self,
+                batch_inputs: Tensor,
+                batch_data_samples: SampleList,
+                rescale: bool = True) -> SampleList:
+        """Masks of every image of the batch, at original resolution.
+
+        Each sample's ``pred_instances`` gets ``masks`` (N, H, W) bool, ``scores`` (N, ) decayed
+        maskness, ``bboxes`` (N, 4) XYXY from the masks, ``labels`` (N, ) zeros and, when
+        ``emb_dim`` > 0, ``embeddings`` (N, emb_dim).
+        """
+        features = self.extract_feat(batch_inputs)
+        stride = batch_inputs.shape[-1] / features.shape[-1]
+        for feature, sample in zip(features, batch_data_samples):
+            img_h, img_w = sample.img_shape
+            # padded cells (beyond the image) are never keys nor queries
+            valid_h = min(features.shape[-2], math.ceil(img_h / stride))
+            valid_w = min(features.shape[-1], math.ceil(img_w / stride))
+            coarse = self.feature_masks(feature[:, :valid_h, :valid_w].float())
+            out_shape = sample.ori_shape if rescale else sample.img_shape
+            scale = (out_shape[0] / img_h, out_shape[1] / img_w)
+            sample.pred_instances = self.image_masks(*coarse, stride, scale, out_shape)
+        return batch_data_samples
+
+    def queries(self, feature: Tensor) -> Tensor:
+        """(C, h, w) feature map -> (Q, C) L2-normalised queries of all scales."""
+        h, w = feature.shape[-2:]
+        queries = []
+        for s in self.query_scales:
+            size = (max(1, round(h * s)), max(1, round(w * s)))
+            resized = feature if size == (h, w) else F.interpolate(
+                feature[None], size=size, mode='bilinear', align_corners=False)[0]
+            queries.append(resized.flatten(1).t())
+        return F.normalize(torch.cat(queries), dim=1)
+
+    def feature_masks(self, feature: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """Soft masks at feature resolution, after Matrix NMS.
+
+        Args:
+            feature: (C, h, w) the image's valid feature cells.
+
+        Returns:
+            soft: (K, h, w) the kept soft masks in [0, 1], best first (K <= max_per_img).
+            scores: (K, ) their decayed maskness.
+            queries: (K, C) their query vectors.
+        """
+        c, h, w = feature.shape
+        keys = F.normalize(feature.flatten(1), dim=0)                    # (C, hw)
+        queries = self.queries(feature)                                   # (Q, C)
+        similarity = queries @ keys                                       # (Q, hw)
+        low = similarity.min(dim=1, keepdim=True).values
+        high = similarity.max(dim=1, keepdim=True).values
+        soft = (similarity - low) / (high - low).clamp_min(1e-6)
+        binary = soft >= self.mask_thr
+        cells = binary.sum(dim=1)
+        keep = cells >= self.min_cells
+        soft, binary, cells, queries = soft[keep], binary[keep], cells[keep], queries[keep]
+        maskness = (soft * binary).sum(dim=1) / cells.clamp_min(1)
+        if len(soft) == 0:
+            return soft.view(0, h, w), maskness, queries
+        scores, _, _, kept = mask_matrix_nms(
+            binary.view(-1, h, w), torch.zeros_like(cells), maskness,
+            max_num=self.max_per_img, kernel=self.nms_kernel, sigma=self.nms_sigma,
+            mask_area=cells.float())
+        return soft[kept].view(-1, h, w), scores, queries[kept]
+
+    def image_masks(self, soft: Tensor, scores: Tensor, queries: Tensor, stride: float,
+                    scale: Tuple[float, float], out_shape: Tuple[int, int]) -> InstanceData:
+        """Upsample kept soft masks to ``out_shape``, binarise and filter them.
+
+        Args:
+            soft: (K, h, w) soft masks over the valid feature cells.
+            stride: input pixels per feature cell.
+            scale: (sy, sx) output pixels per network-input pixel.
+            out_shape: (H, W) of the output masks.
+        """
+        out_h, out_w = out_shape
+        # cell (i, j) covers input pixels [i*stride, (i+1)*stride): the cell grid spans
+        # h*stride*sy output rows, of which the first out_h are inside the image
+        grid = (max(out_h, round(soft.shape[1] * stride * scale[0])),
+                max(out_w, round(soft.shape[2] * stride * scale[1])))
+        step = max(1, _UPSAMPLE_ELEMENTS // (grid[0] * grid[1]))
+        masks = torch.cat([
+            F.interpolate(soft[i:i + step, None], size=grid, mode='bilinear',
+                          align_corners=False)[:, 0, :out_h, :out_w] >= self.mask_thr
+            for i in range(0, len(soft), step)
+        ]) if len(soft) else soft.new_zeros((0, out_h, out_w), dtype=torch.bool)
+
+        rows, cols = masks.any(dim=2), masks.any(dim=1)                  # (K, H), (K, W)
+        area = masks.sum(dim=(1, 2))
+        row_mass = masks.sum(dim=2).float()
+        ys = torch.arange(out_h, dtype=torch.float32, device=masks.device)
+        center_y = (row_mass @ ys) / area.clamp_min(1)
+        xs = torch.arange(out_w, device=masks.device)
+        x0 = torch.where(cols, xs, out_w).min(dim=1).values
+        x1 = torch.where(cols, xs, -1).max(dim=1).values
+        y0 = torch.where(rows, ys.long(), out_h).min(dim=1).values
+        y1 = torch.where(rows, ys.long(), -1).max(dim=1).values
+        keep = ((area > 0) & (center_y >= self.min_center_y * out_h)
+                & ((x1 - x0 + 1) < self.max_width_ratio * out_w)
+                & (scores >= self.score_thr))
+
+        results = InstanceData()
+        results.masks = masks[keep]
+        results.scores = scores[keep]
+        results.bboxes = torch.stack([x0, y0, x1 + 1, y1 + 1], dim=1)[keep].float()
+        results.labels = torch.zeros(int(keep.sum()), dtype=torch.long, device=masks.device)
+        if self.emb_dim > 0:
+            results.embeddings = self.embed(queries[keep])
+        return results
+
+    def embed(self, queries: Tensor) -> Tensor:
+        """(K, C) query vectors -> (K, emb_dim) embeddings, interpolated along the channels."""
+        if len(queries) == 0:
+            return queries.new_zeros((0, self.emb_dim))
+        resized = F.interpolate(queries[:, None], size=self.emb_dim, mode='linear',
+                                align_corners=False)[:, 0]
+        return F.normalize(resized, dim=1)
+
+

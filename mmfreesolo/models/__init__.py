@@ -1,0 +1,3 @@
+from .backbones import TorchvisionMobileNetV2
+
+__all__ = ['TorchvisionMobileNetV2']
