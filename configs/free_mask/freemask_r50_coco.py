@@ -55,6 +55,7 @@ test_pipeline = [
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_cfg = dict(type='TestLoop')
 test_evaluator = dict(
     _delete_=True,
     type='ClassAgnosticCocoMetric',
