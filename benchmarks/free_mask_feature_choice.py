@@ -1,0 +1,77 @@
+"""Which MobileNetV2 feature map should Free Mask use? Measured on generated val scenes.
+
+    python benchmarks/free_mask_feature_choice.py [--num-val 48] [--size 128] \
+        [--stages 13 16] [--inputs 256 384] [--thrs 0.7 0.5]
+
+For each stage of torchvision's ImageNet MobileNetV2 (stride 16 or 32, before or after the
+last 1x1 expansion), network input size and score threshold, runs Free Mask over the val scenes
+and prints class-agnostic mask AP, AP50 and AR@100 (pycocotools, useCats=0).
+"""
+import argparse
+import itertools
+import os.path as osp
+import sys
+import tempfile
+
+from mmengine.config import Config
+from torch.utils.data import DataLoader
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from mmfreesolo.datasets.scenes import generate_scenes  # noqa: E402
+from mmfreesolo.evaluation.class_agnostic_eval import (evaluate_class_agnostic,  # noqa: E402
+                                                        load_coco_gt)
+from mmfreesolo.free_mask.generate import build_free_mask, label_batch  # noqa: E402
+from mmfreesolo.free_mask.image_source import (FreeMaskImages, keep_list,  # noqa: E402
+                                               list_images)
+
+STAGES = {10: 'stride 16, 64 ch', 13: 'stride 16, 96 ch', 16: 'stride 32, 160 ch',
+          17: 'stride 32, 320 ch (before 1x1)', 18: 'stride 32, 1280 ch (after 1x1)'}
+
+
+def detections(cfg, records):
+    model = build_free_mask(cfg)
+    loader = DataLoader(FreeMaskImages(records, cfg.test_pipeline), batch_size=8,
+                        collate_fn=keep_list)
+    dets = []
+    for batch in loader:
+        for result in label_batch(model, batch):
+            dets.extend(dict(ann, image_id=result['record'].id)
+                        for ann in result['annotations'])
+    return dets
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--num-val', type=int, default=48)
+    parser.add_argument('--size', type=int, default=128)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--stages', type=int, nargs='+', default=list(STAGES),
+                        choices=list(STAGES))
+    parser.add_argument('--inputs', type=int, nargs='+', default=[256, 384])
+    parser.add_argument('--thrs', type=float, nargs='+', default=[0.7, 0.5])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as root:
+        ann = generate_scenes(root, 0, args.num_val, (args.size, args.size), args.seed)['val']
+        records = list_images(ann_file=ann, img_root=osp.join(root, 'val'))
+        gt = load_coco_gt(ann)
+        base = Config.fromfile(osp.join(ROOT, 'configs/free_mask/'
+                                        'freemask_mobilenetv2_scenes_cpu.py'))
+        print(f'{args.num_val} val scenes of {args.size} px, seed {args.seed}')
+        print(f'{"stage":>5} {"what":>30} {"input":>5} {"thr":>4} {"masks":>6} '
+              f'{"AP":>6} {"AP50":>6} {"AR@100":>6}')
+        for stage, scale, thr in itertools.product(args.stages, args.inputs, args.thrs):
+            cfg = base.copy()
+            cfg.model.backbone.out_indices = (stage, )
+            cfg.model.score_thr = thr
+            cfg.test_pipeline[1].scale = (scale, scale)
+            dets = detections(cfg, records)
+            stats = evaluate_class_agnostic(gt, dets, 'segm')
+            print(f'{stage:>5} {STAGES[stage]:>30} {scale:>5} {thr:>4} {len(dets):>6} '
+                  f'{stats["mAP"]:6.3f} {stats["mAP_50"]:6.3f} {stats["AR@100"]:6.3f}',
+                  flush=True)
+
+
+if __name__ == '__main__':
+    main()
