@@ -183,22 +183,25 @@ class FreeMask(BaseDetector):
         grid = (max(out_h, round(soft.shape[1] * stride * scale[0])),
                 max(out_w, round(soft.shape[2] * stride * scale[1])))
         step = max(1, _UPSAMPLE_ELEMENTS // (grid[0] * grid[1]))
-        masks = torch.cat([
+        chunks = [
             F.interpolate(soft[i:i + step, None], size=grid, mode='bilinear',
                           align_corners=False)[:, 0, :out_h, :out_w] >= self.mask_thr
             for i in range(0, len(soft), step)
-        ]) if len(soft) else soft.new_zeros((0, out_h, out_w), dtype=torch.bool)
+        ] or [soft.new_zeros((0, out_h, out_w), dtype=torch.bool)]
+        masks = chunks[0] if len(chunks) == 1 else torch.cat(chunks)
 
-        rows, cols = masks.any(dim=2), masks.any(dim=1)                  # (K, H), (K, W)
-        area = masks.sum(dim=(1, 2))
-        row_mass = masks.sum(dim=2).float()
-        ys = torch.arange(out_h, dtype=torch.float32, device=masks.device)
-        center_y = (row_mass @ ys) / area.clamp_min(1)
+        # one pass over the pixels for the rows, one for the columns
+        row_count = masks.sum(dim=2)                                       # (K, H)
+        cols = masks.any(dim=1)                                            # (K, W)
+        rows = row_count > 0
+        area = row_count.sum(dim=1)
+        ys = torch.arange(out_h, device=masks.device)
+        center_y = (row_count.float() @ ys.float()) / area.clamp_min(1)
         xs = torch.arange(out_w, device=masks.device)
         x0 = torch.where(cols, xs, out_w).min(dim=1).values
         x1 = torch.where(cols, xs, -1).max(dim=1).values
-        y0 = torch.where(rows, ys.long(), out_h).min(dim=1).values
-        y1 = torch.where(rows, ys.long(), -1).max(dim=1).values
+        y0 = torch.where(rows, ys, out_h).min(dim=1).values
+        y1 = torch.where(rows, ys, -1).max(dim=1).values
         keep = ((area > 0) & (center_y >= self.min_center_y * out_h)
                 & ((x1 - x0 + 1) < self.max_width_ratio * out_w)
                 & (scores >= self.score_thr))
