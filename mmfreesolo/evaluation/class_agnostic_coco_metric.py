@@ -72,8 +72,8 @@ class ClassAgnosticCocoMetric(CocoMetric):
         return eval_results
 
     def _agnostic_cat_ids(self) -> List[int]:
-        gt_ids = sorted(self._coco_api.getCatIds())
-        named = self._coco_api.getCatIds(catNms=list(self.dataset_meta['classes']))
-        if len(named) == len(self.dataset_meta['classes']):
+        classes = list(self.dataset_meta['classes'])
+        named = self._coco_api.getCatIds(catNms=classes)
+        if len(named) == len(classes):
             return named
-        return [gt_ids[0]] * len(self.dataset_meta['classes'])
+        return [min(self._coco_api.getCatIds(), default=1)] * len(classes)

@@ -14,7 +14,7 @@ import json
 import os
 import os.path as osp
 import shutil
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 from mmdet.registry import MODELS
@@ -84,15 +84,14 @@ def label_batch(model, batch: List[dict], amp: Optional[str] = None) -> List[dic
     the others.
     """
     ready = [item for item in batch if item['skip'] is None]
-    predictions: Dict[int, object] = {}
     if ready:
         try:
             for item, pred in zip(ready, _predict(model, [i['sample'] for i in ready], amp)):
-                predictions[id(item)] = pred
+                item['prediction'] = pred
         except Exception:
             for item in ready:
                 try:
-                    predictions[id(item)] = _predict(model, [item['sample']], amp)[0]
+                    item['prediction'] = _predict(model, [item['sample']], amp)[0]
                 except Exception as e:
                     item['skip'] = f'{type(e).__name__}: {e}'
     labelled = []
@@ -105,7 +104,7 @@ def label_batch(model, batch: List[dict], amp: Optional[str] = None) -> List[dic
             result['image'] = dict(id=record.id, file_name=record.file_name, height=height,
                                    width=width)
             result['annotations'] = instances_to_annotations(
-                predictions[id(item)].pred_instances)
+                item['prediction'].pred_instances)
         labelled.append(result)
     return labelled
 
