@@ -1,0 +1,52 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from skimage.color import rgb2lab
+
+from mmfreesolo.models.data_preprocessors import color_similarity, rgb_to_lab
+
+OFFSETS = [(dy, dx) for dy in (-2, 0, 2) for dx in (-2, 0, 2) if (dy, dx) != (0, 0)]
+
+
+def _images(scenes, count=2):
+    import cv2
+    return [cv2.imread(str(scenes / 'train' / f'{i:06d}.png'))[..., ::-1].copy()
+            for i in range(1, count + 1)]
+
+
+def test_lab_matches_scikit_image(scenes):
+    rng = np.random.default_rng(0)
+    images = _images(scenes) + [rng.integers(0, 256, (32, 48, 3), dtype=np.uint8),
+                                np.zeros((4, 4, 3), np.uint8), np.full((4, 4, 3), 255, np.uint8)]
+    for image in images:
+        ours = rgb_to_lab(torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255)
+        np.testing.assert_allclose(ours[0].permute(1, 2, 0).numpy(), rgb2lab(image), atol=2e-3)
+
+
+def test_similarity_matches_per_image_reference(scenes):
+    images = _images(scenes)
+    batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float()
+    ours = color_similarity(batch, stride=4)
+    assert ours.shape == (2, 8, 32, 32)
+    for b, image in enumerate(images):
+        pooled = image.reshape(32, 4, 32, 4, 3).mean(axis=(1, 3))
+        lab = rgb2lab(pooled / 255)
+        for k, (dy, dx) in enumerate(OFFSETS):
+            for y in range(0, 32, 3):
+                for x in range(0, 32, 3):
+                    if 0 <= y + dy < 32 and 0 <= x + dx < 32:
+                        expected = math.exp(-0.5 * np.linalg.norm(lab[y, x] - lab[y + dy,
+                                                                                x + dx]))
+                        assert ours[b, k, y, x].item() == pytest.approx(expected, abs=1e-3)
+
+
+def test_uniform_image_is_fully_similar_inside():
+    batch = torch.full((1, 3, 40, 40), 77.0)
+    sim = color_similarity(batch)  # 10 x 10 cells; neighbours 2 cells away
+    assert torch.allclose(sim[..., 2:-2, 2:-2], torch.ones(1, 8, 6, 6))
+    batch[:, 0, :, 20:] = 200.0  # a colour edge between cells 4 and 5
+    sim = color_similarity(batch)
+    assert sim[0, 4, 5, 3].item() < 0.01  # cell (5, 3) and its right neighbour (5, 5)
+    assert sim[0, 4, 5, 6].item() == pytest.approx(1.0)
