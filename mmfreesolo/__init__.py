@@ -9,7 +9,11 @@ compat.apply()
 
 from .evaluation import ClassAgnosticCocoMetric  # noqa: E402
 from .free_mask import FreeMask  # noqa: E402
-from .models import TorchvisionMobileNetV2  # noqa: E402
+from .models import (FreeSOLODataPreprocessor, FreeSOLOHead,  # noqa: E402
+                     PairwiseAffinityLoss, ProjectionDiceLoss, TorchvisionMobileNetV2)
 
 __version__ = '0.1.0'
-__all__ = ['ClassAgnosticCocoMetric', 'FreeMask', 'TorchvisionMobileNetV2', '__version__']
+__all__ = [
+    'ClassAgnosticCocoMetric', 'FreeMask', 'FreeSOLODataPreprocessor', 'FreeSOLOHead',
+    'PairwiseAffinityLoss', 'ProjectionDiceLoss', 'TorchvisionMobileNetV2', '__version__'
+]

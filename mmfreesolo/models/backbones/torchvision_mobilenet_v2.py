@@ -1,7 +1,7 @@
 """torchvision's MobileNetV2 as an mmdet backbone, so its ImageNet file loads key for key."""
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from mmdet.registry import MODELS
 from mmengine.model import BaseModule
@@ -20,6 +20,8 @@ class TorchvisionMobileNetV2(BaseModule):
         out_indices: stages whose outputs are returned, in order.
         frozen_stages: stages 0..frozen_stages get no gradient (-1: none).
         norm_eval: keep batch norm in eval mode while training.
+        checkpoint: torchvision-style weights loaded strictly by ``init_weights`` (a path or
+            ``package://<module>/<file>``).
     """
     arch_channels = {1: 16, 3: 24, 6: 32, 10: 64, 13: 96, 16: 160, 17: 320, 18: 1280}
 
@@ -27,6 +29,7 @@ class TorchvisionMobileNetV2(BaseModule):
                  out_indices: Sequence[int] = (6, 13, 18),
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
+                 checkpoint: Optional[str] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.features = mobilenet_v2(weights=None).features
@@ -36,7 +39,15 @@ class TorchvisionMobileNetV2(BaseModule):
         self.out_indices = tuple(out_indices)
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
+        self.checkpoint = checkpoint
         self._freeze_stages()
+
+    def init_weights(self) -> None:
+        if self.checkpoint:
+            from ...checkpoints import load_backbone_weights
+            load_backbone_weights(self, self.checkpoint)
+        else:
+            super().init_weights()
 
     def _freeze_stages(self) -> None:
         for stage in self.features[:self.frozen_stages + 1]:

@@ -1,0 +1,36 @@
+"""mmdet's DetDataPreprocessor plus the colour similarity the pairwise loss needs."""
+from __future__ import annotations
+
+from mmdet.models.data_preprocessors import DetDataPreprocessor
+from mmdet.registry import MODELS
+
+from .color_similarity import color_similarity
+
+
+@MODELS.register_module()
+class FreeSOLODataPreprocessor(DetDataPreprocessor):
+    """Normalises and pads like DetDataPreprocessor; when training, also stores on each data
+    sample ``color_similarity`` (K, H / mask_stride, W / mask_stride) of the padded image.
+
+    The coarse masks are left as they are (BoxInst's preprocessor would replace them by boxes).
+    """
+
+    def __init__(self, *args, mask_stride: int = 4, pairwise_size: int = 3,
+                 pairwise_dilation: int = 2, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mask_stride = mask_stride
+        self.pairwise_size = pairwise_size
+        self.pairwise_dilation = pairwise_dilation
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = super().forward(data, training)
+        if training:
+            # undo the normalisation: the padding becomes the mean colour, as in the input
+            rgb = data['inputs'] * self.std + self.mean
+            if not self._channel_conversion:
+                rgb = rgb.flip(1)
+            similarity = color_similarity(rgb, self.mask_stride, self.pairwise_size,
+                                          self.pairwise_dilation)
+            for sample, sim in zip(data['data_samples'], similarity):
+                sample.set_field(sim, 'color_similarity')
+        return data

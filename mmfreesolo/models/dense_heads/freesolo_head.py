@@ -1,0 +1,165 @@
+"""FreeSOLOHead: SOLOv2 trained on coarse masks with weak mask losses."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmdet.models.dense_heads import SOLOV2Head
+from mmdet.models.utils import multi_apply
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+from mmdet.utils import InstanceList
+from torch import Tensor
+
+
+def box_masks(masks: Tensor) -> Tensor:
+    """(N, H, W) masks -> (N, H, W) float, 1 inside each mask's bounding box."""
+    rows = masks.any(dim=2)
+    cols = masks.any(dim=1)
+
+    def span(hit: Tensor) -> Tensor:  # (N, L) -> (N, L), True between first and last hit
+        return (hit.cumsum(dim=1) > 0) & (hit.flip(1).cumsum(dim=1).flip(1) > 0)
+
+    return (span(rows)[:, :, None] & span(cols)[:, None, :]).float()
+
+
+def boxes_from_masks(masks: Tensor) -> Tensor:
+    """(N, H, W) bool masks -> (N, 4) XYXY boxes of their pixels (zeros for an empty mask)."""
+    n, h, w = masks.shape
+    rows, cols = masks.any(dim=2), masks.any(dim=1)
+    ys = torch.arange(h, device=masks.device)
+    xs = torch.arange(w, device=masks.device)
+    boxes = torch.stack([
+        torch.where(cols, xs, w).min(dim=1).values,
+        torch.where(rows, ys, h).min(dim=1).values,
+        torch.where(cols, xs, -1).max(dim=1).values + 1,
+        torch.where(rows, ys, -1).max(dim=1).values + 1,
+    ], dim=1).float()
+    return boxes * rows.any(dim=1, keepdim=True)
+
+
+@MODELS.register_module()
+class FreeSOLOHead(SOLOV2Head):
+    """SOLOv2's head with FreeSOLO's mask loss ``a L_avg_proj + L_max_proj + L_pairwise``.
+
+    Targets are assigned as in SOLOv2 (by the coarse mask's box size and centre of mass); each
+    positive's predicted mask (stride 4) is compared with its coarse mask through projections
+    (``loss_mask``: max, ``loss_mask_avg``: mean) and a pairwise colour-affinity term inside
+    the coarse mask's box. The category branch keeps SOLOv2's focal loss. Predictions get boxes
+    computed from their masks (SOLOv2 returns none).
+
+    Args:
+        loss_mask: the max-projection term (L_max_proj).
+        loss_mask_avg: the mean-projection term (a L_avg_proj, a = 0.1).
+        loss_pairwise: the pairwise affinity term, with its colour threshold and warm-up.
+        pairwise_ignore_bottom: pairwise edges in the image's last rows (input pixels) are not
+            counted.
+    """
+
+    def __init__(self,
+                 *args,
+                 loss_mask: dict = dict(type='ProjectionDiceLoss', mode='max',
+                                        loss_weight=1.0),
+                 loss_mask_avg: dict = dict(type='ProjectionDiceLoss', mode='mean',
+                                            loss_weight=0.1),
+                 loss_pairwise: Optional[dict] = dict(type='PairwiseAffinityLoss',
+                                                      color_thr=0.3, warmup_iters=1000,
+                                                      loss_weight=1.0),
+                 pairwise_ignore_bottom: int = 10,
+                 **kwargs) -> None:
+        super().__init__(*args, loss_mask=loss_mask, **kwargs)
+        self.loss_mask_avg = MODELS.build(loss_mask_avg)
+        self.loss_pairwise = MODELS.build(loss_pairwise) if loss_pairwise else None
+        self.pairwise_ignore_bottom = pairwise_ignore_bottom
+
+    def loss(self, x, batch_data_samples: SampleList, **kwargs) -> dict:
+        """Hand the samples' colour similarity (set by FreeSOLODataPreprocessor) to the loss."""
+        if self.loss_pairwise is not None:
+            kwargs['batch_color_similarity'] = [s.color_similarity for s in batch_data_samples]
+        return super().loss(x, batch_data_samples, **kwargs)
+
+    def _positive_masks(self, mlvl_kernel_preds: List[Tensor], mask_feats: Tensor,
+                        pos_indexes, pos_mask_targets):
+        """Predicted mask logits, coarse masks and image index of every positive grid cell."""
+        preds, targets, images = [], [], []
+        for lvl, lvl_kernels in enumerate(mlvl_kernel_preds):
+            for img, kernels in enumerate(lvl_kernels):
+                index = pos_indexes[img][lvl]
+                if len(index) == 0:
+                    continue
+                kernel = kernels.flatten(1)[:, index].t()          # (P, C * k * k)
+                pred = F.conv2d(mask_feats[img:img + 1],
+                                kernel.reshape(len(index), -1, self.dynamic_conv_size,
+                                               self.dynamic_conv_size))
+                preds.append(pred[0])
+                targets.append(pos_mask_targets[img][lvl])
+                images.append(torch.full((len(index), ), img, device=mask_feats.device))
+        if not preds:
+            return None, None, None
+        return torch.cat(preds), torch.cat(targets).float(), torch.cat(images)
+
+    def loss_by_feat(self, mlvl_kernel_preds: List[Tensor], mlvl_cls_preds: List[Tensor],
+                     mask_feats: Tensor, batch_gt_instances: InstanceList,
+                     batch_img_metas: List[dict],
+                     batch_color_similarity: Optional[List[Tensor]] = None,
+                     **kwargs) -> dict:
+        """
+        Args:
+            mlvl_kernel_preds: per level (B, C * k * k, S, S) dynamic kernels.
+            mlvl_cls_preds: per level (B, 1, S, S) category logits.
+            mask_feats: (B, C, H / 4, W / 4) unified mask features.
+            batch_color_similarity: per image (K, H / 4, W / 4).
+        """
+        featmap_size = mask_feats.shape[-2:]
+        pos_mask_targets, labels, pos_masks, pos_indexes = multi_apply(
+            self._get_targets_single, batch_gt_instances, featmap_sizes=featmap_size)
+        preds, targets, images = self._positive_masks(mlvl_kernel_preds, mask_feats,
+                                                      pos_indexes, pos_mask_targets)
+        num_pos = 0 if preds is None else len(preds)
+        losses = {}
+        if num_pos == 0:
+            zero = mask_feats.sum() * 0
+            losses.update(loss_mask_max=zero, loss_mask_avg=zero)
+            if self.loss_pairwise is not None:
+                losses['loss_pairwise'] = zero + self.loss_pairwise(
+                    mask_feats[:0, 0], mask_feats.new_zeros(0, 8, *featmap_size),
+                    mask_feats[:0, 0])
+        else:
+            losses['loss_mask_max'] = self.loss_mask(preds, targets, avg_factor=num_pos)
+            losses['loss_mask_avg'] = self.loss_mask_avg(preds, targets, avg_factor=num_pos)
+            if self.loss_pairwise is not None:
+                similarity = torch.stack(batch_color_similarity)[images]  # (P, K, h, w)
+                region = box_masks(targets > 0.5) * self._counted_rows(batch_img_metas,
+                                                                       images, featmap_size)
+                losses['loss_pairwise'] = self.loss_pairwise(preds, similarity, region)
+
+        flat_labels = torch.cat([
+            torch.cat([img_labels.flatten() for img_labels in lvl_labels])
+            for lvl_labels in zip(*labels)
+        ])
+        flat_cls = torch.cat([
+            lvl_cls.permute(0, 2, 3, 1).reshape(-1, self.num_classes)
+            for lvl_cls in mlvl_cls_preds
+        ])
+        losses['loss_cls'] = self.loss_cls(flat_cls, flat_labels, avg_factor=num_pos + 1)
+        return losses
+
+    def _counted_rows(self, batch_img_metas: List[dict], images: Tensor,
+                      featmap_size) -> Tensor:
+        """(P, h, 1): 1 for rows of each positive's image above its last
+        ``pairwise_ignore_bottom`` input pixels (and above the padding)."""
+        stride = self.mask_stride
+        last = torch.tensor([
+            max(0, (meta['img_shape'][0] - self.pairwise_ignore_bottom) // stride)
+            for meta in batch_img_metas
+        ], device=images.device)
+        rows = torch.arange(featmap_size[0], device=images.device)
+        return (rows[None, :] < last[images][:, None]).float()[:, :, None]
+
+    def predict_by_feat(self, *args, **kwargs) -> InstanceList:
+        """SOLOv2's predictions, with boxes computed from their masks."""
+        results = super().predict_by_feat(*args, **kwargs)
+        for result in results:
+            result.bboxes = boxes_from_masks(result.masks.bool())
+        return results

@@ -1,0 +1,105 @@
+"""FreeSOLOHead: weak mask losses on SOLOv2, boxes from masks, colour similarity plumbing."""
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmdet.structures.mask import BitmapMasks
+from mmdet.utils import register_all_modules
+from mmengine.config import Config
+from mmengine.structures import InstanceData
+
+from conftest import REPO
+from mmfreesolo.models.dense_heads import box_masks, boxes_from_masks
+
+CONFIG = str(REPO / 'configs/freesolo_mobilenetv2_scenes_cpu.py')
+
+
+def test_box_masks_and_boxes_from_masks():
+    masks = torch.zeros(3, 6, 8, dtype=torch.bool)
+    masks[0, 1, 2] = masks[0, 4, 5] = True      # two pixels: the box spans between them
+    masks[1, 2:4, 0:3] = True
+    expected = torch.zeros(3, 6, 8)
+    expected[0, 1:5, 2:6] = 1
+    expected[1, 2:4, 0:3] = 1
+    assert torch.equal(box_masks(masks), expected)
+    assert boxes_from_masks(masks).tolist() == [[2, 1, 6, 5], [0, 2, 3, 4], [0, 0, 0, 0]]
+
+
+@pytest.fixture(scope='module')
+def model():
+    register_all_modules()
+    import mmfreesolo  # noqa: F401
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.backbone.checkpoint = None
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def _batch(num_objects=(2, 1)):
+    """Two 128 px images with rectangular coarse masks (boxes computed from the masks)."""
+    gen = torch.Generator().manual_seed(0)
+    inputs, samples = [], []
+    for n in num_objects:
+        image = torch.randint(0, 256, (3, 128, 128), generator=gen, dtype=torch.uint8)
+        masks = torch.zeros(n, 128, 128, dtype=torch.bool)
+        for i in range(n):
+            masks[i, 10 + 30 * i:50 + 30 * i, 20:70] = True
+            image[:, 10 + 30 * i:50 + 30 * i, 20:70] = 40 * (i + 1)
+        sample = DetDataSample(metainfo=dict(img_shape=(128, 128), ori_shape=(128, 128),
+                                             pad_shape=(128, 128), scale_factor=(1.0, 1.0)))
+        sample.gt_instances = InstanceData(
+            masks=BitmapMasks(masks.numpy(), 128, 128), labels=torch.zeros(n, dtype=torch.long),
+            bboxes=boxes_from_masks(masks))
+        inputs.append(image)
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def test_training_step_losses_and_gradients(model):
+    model.train()
+    data = model.data_preprocessor(_batch(), training=True)
+    assert data['data_samples'][0].color_similarity.shape == (8, 32, 32)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert set(losses) == {'loss_mask_max', 'loss_mask_avg', 'loss_pairwise', 'loss_cls'}
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert losses['loss_mask_max'] > 0 and losses['loss_mask_avg'] > 0
+    model.zero_grad()
+    sum(losses.values()).backward()
+    kernel_grads = [p.grad for n, p in model.mask_head.named_parameters()
+                    if 'conv_kernel' in n and p.grad is not None]
+    assert kernel_grads and all(torch.isfinite(g).all() for g in kernel_grads)
+    assert any(g.abs().sum() > 0 for g in kernel_grads), 'mask losses reach the kernels'
+    feat_grads = [p.grad for n, p in model.mask_head.mask_feature_head.named_parameters()
+                  if p.grad is not None]
+    assert feat_grads and any(g.abs().sum() > 0 for g in feat_grads)
+
+
+def test_no_objects_gives_zero_mask_losses(model):
+    model.train()
+    data = model.data_preprocessor(_batch((0, 0)), training=True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    for key in ('loss_mask_max', 'loss_mask_avg', 'loss_pairwise'):
+        assert losses[key].item() == 0
+    assert torch.isfinite(losses['loss_cls'])
+
+
+def test_masks_are_not_touched_by_the_preprocessor(model):
+    batch = _batch()
+    before = batch['data_samples'][0].gt_instances.masks.masks.copy()
+    data = model.data_preprocessor(batch, training=True)
+    after = data['data_samples'][0].gt_instances.masks.masks
+    assert (after[:, :128, :128] == before).all()
+
+
+def test_predictions_carry_boxes_from_their_masks(model):
+    model.eval()
+    # an untrained model: keep whatever it finds
+    model.mask_head.test_cfg.score_thr = model.mask_head.test_cfg.filter_thr = 0.0
+    model.mask_head.test_cfg.mask_thr = 0.3
+    with torch.no_grad():
+        (result, ) = model.test_step(dict(inputs=_batch((1, ))['inputs'],
+                                          data_samples=_batch((1, ))['data_samples']))
+    pred = result.pred_instances
+    assert len(pred) > 0
+    assert torch.equal(pred.bboxes, boxes_from_masks(pred.masks.bool()))
