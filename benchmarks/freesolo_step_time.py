@@ -4,6 +4,7 @@ mmdet's supervised SOLOV2Head (Dice) on the same model, batch, images and instan
     python benchmarks/freesolo_step_time.py [--steps 10] [--batch-size 4] [--size 256]
 """
 import argparse
+import copy
 import os.path as osp
 import sys
 import time
@@ -43,21 +44,28 @@ def batch(batch_size, size, objects, seed=0):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def step_time(model, data, steps):
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
-    model.train()
-    times = []
+def train_step(model, optimizer, data):
+    start = time.perf_counter()
+    prepared = model.data_preprocessor(data, training=True)
+    losses = model.loss(prepared['inputs'], prepared['data_samples'])
+    optimizer.zero_grad()
+    sum(losses.values()).backward()
+    optimizer.step()
+    return time.perf_counter() - start
+
+
+def interleaved_step_times(models, data, steps):
+    """Median step time of each model, their steps alternating so that drift in the machine's
+    speed hits both alike; two warm-up steps each are not counted."""
+    optimizers = [torch.optim.SGD(m.parameters(), lr=1e-4, momentum=0.9) for m in models]
+    times = [[] for _ in models]
     for i in range(steps + 2):
-        start = time.perf_counter()
-        prepared = model.data_preprocessor(data, training=True)
-        losses = model.loss(prepared['inputs'], prepared['data_samples'])
-        optimizer.zero_grad()
-        sum(losses.values()).backward()
-        optimizer.step()
-        if i >= 2:  # warm-up steps not counted
-            times.append(time.perf_counter() - start)
-    times.sort()
-    return times[len(times) // 2]
+        for model, optimizer, record in zip(models, optimizers, times):
+            model.train()
+            elapsed = train_step(model, optimizer, data)
+            if i >= 2:
+                record.append(elapsed)
+    return [sorted(t)[len(t) // 2] for t in times]
 
 
 def main():
@@ -74,8 +82,9 @@ def main():
 
     torch.manual_seed(0)
     freesolo = MODELS.build(cfg.model)
-    supervised_cfg = cfg.model.copy()
+    supervised_cfg = copy.deepcopy(cfg.model)
     supervised_cfg.data_preprocessor.type = 'DetDataPreprocessor'
+    supervised_cfg.data_preprocessor.pop('mask_stride')
     head = supervised_cfg.mask_head
     for key in ('loss_mask_avg', 'loss_pairwise'):
         head.pop(key)
@@ -84,10 +93,9 @@ def main():
     torch.manual_seed(0)
     supervised = MODELS.build(supervised_cfg)
 
-    t_sup = step_time(supervised, data, args.steps)
-    t_free = step_time(freesolo, data, args.steps)
+    t_sup, t_free = interleaved_step_times([supervised, freesolo], data, args.steps)
     print(f'batch {args.batch_size} x {args.size}x{args.size}, {args.objects} objects/image, '
-          f'median of {args.steps} steps, {torch.get_num_threads()} threads')
+          f'median of {args.steps} interleaved steps, {torch.get_num_threads()} threads')
     print(f'SOLOV2Head (Dice, supervised): {t_sup:.3f} s/step')
     print(f'FreeSOLOHead (projections + pairwise + colour similarity): {t_free:.3f} s/step '
           f'= {t_free / t_sup:.2f}x')

@@ -129,10 +129,10 @@ class FreeSOLOHead(SOLOV2Head):
             losses['loss_mask_max'] = self.loss_mask(preds, targets, avg_factor=num_pos)
             losses['loss_mask_avg'] = self.loss_mask_avg(preds, targets, avg_factor=num_pos)
             if self.loss_pairwise is not None:
-                similarity = torch.stack(batch_color_similarity)[images]  # (P, K, h, w)
                 region = box_masks(targets > 0.5) * self._counted_rows(batch_img_metas,
                                                                        images, featmap_size)
-                losses['loss_pairwise'] = self.loss_pairwise(preds, similarity, region)
+                losses['loss_pairwise'] = self.loss_pairwise(
+                    preds, torch.stack(batch_color_similarity), region, image_index=images)
 
         flat_labels = torch.cat([
             torch.cat([img_labels.flatten() for img_labels in lvl_labels])

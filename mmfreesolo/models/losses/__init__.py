@@ -1,5 +1,5 @@
-from .pairwise_affinity_loss import PairwiseAffinityLoss, pairwise_log_disagreement
+from .pairwise_affinity_loss import PairwiseAffinityLoss, neighbour_offsets
 from .projection_loss import ProjectionDiceLoss, projection_dice_loss
 
-__all__ = ['PairwiseAffinityLoss', 'pairwise_log_disagreement', 'ProjectionDiceLoss',
+__all__ = ['PairwiseAffinityLoss', 'neighbour_offsets', 'ProjectionDiceLoss',
            'projection_dice_loss']

@@ -2,30 +2,27 @@
 same label, ``-log(p_i p_j + (1 - p_i)(1 - p_j))`` per edge, computed in log space from logits."""
 from __future__ import annotations
 
+from typing import List, Optional, Tuple
+
 import torch
 import torch.nn.functional as F
-from mmdet.models.utils import unfold_wo_center
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
 
-def pairwise_log_disagreement(logits: Tensor, kernel_size: int = 3,
-                              dilation: int = 2) -> Tensor:
-    """``-log P(pixel and neighbour get the same label)`` for each pixel's neighbours.
+def neighbour_offsets(kernel_size: int = 3, dilation: int = 2) -> List[Tuple[int, int]]:
+    """(dy, dx) of the neighbours in a dilated window, centre excluded, in the order of mmdet's
+    ``unfold_wo_center`` (and so of :func:`color_similarity`'s channels): offset k and
+    offset K-1-k are mirror images."""
+    r = kernel_size // 2
+    return [(dy * dilation, dx * dilation) for dy in range(-r, r + 1) for dx in range(-r, r + 1)
+            if (dy, dx) != (0, 0)]
 
-    Args:
-        logits: (N, H, W) mask logits.
 
-    Returns:
-        (N, K, H, W) with K = kernel_size**2 - 1 neighbours (dilated window, centre excluded);
-        0 for neighbours outside the map.
-    """
-    log_fg = F.logsigmoid(logits)[:, None]
-    log_bg = F.logsigmoid(-logits)[:, None]
-    log_fg_nb = unfold_wo_center(log_fg, kernel_size, dilation)[:, 0]   # (N, K, H, W)
-    log_bg_nb = unfold_wo_center(log_bg, kernel_size, dilation)[:, 0]
-    log_same = torch.logaddexp(log_fg + log_fg_nb, log_bg + log_bg_nb)
-    return -log_same
+def _overlap(offset: int, size: int) -> Tuple[slice, slice]:
+    """Slices of the pixels whose neighbour at ``offset`` is inside, and of those neighbours."""
+    return (slice(max(0, -offset), size - max(0, offset)),
+            slice(max(0, offset), size + min(0, offset)))
 
 
 @MODELS.register_module()
@@ -54,22 +51,39 @@ class PairwiseAffinityLoss(nn.Module):
             return 1.0
         return min(float(self.iters) / self.warmup_iters, 1.0)
 
-    def forward(self, logits: Tensor, color_similarity: Tensor, box_masks: Tensor) -> Tensor:
+    def forward(self, logits: Tensor, color_similarity: Tensor, box_masks: Tensor,
+                image_index: Optional[Tensor] = None) -> Tensor:
         """
         Args:
             logits: (N, H, W) mask logits of N instances.
-            color_similarity: (N, K, H, W) colour similarity of each pixel with its neighbours
-                (of the instance's image).
+            color_similarity: (B, K, H, W) colour similarity of each pixel with its neighbours,
+                per image.
             box_masks: (N, H, W) 1 inside the instance's coarse-mask box, else 0.
+            image_index: (N, ) the image of each instance; by default instance i is in image i.
         """
         if self.training:
             self.iters += 1
         if len(logits) == 0:
             return logits.sum() * 0
-        edges = (color_similarity >= self.color_thr).to(logits.dtype) * box_masks[:, None]
-        inside = unfold_wo_center(torch.ones_like(logits[:1, None]), self.kernel_size,
-                                  self.dilation)[:, 0]                   # neighbour in the map
-        edges = edges * inside
-        loss = (pairwise_log_disagreement(logits, self.kernel_size, self.dilation)
-                * edges).sum() / edges.sum().clamp(min=1.0)
+        log_fg, log_bg = F.logsigmoid(logits), F.logsigmoid(-logits)
+        counted = color_similarity >= self.color_thr                    # per image, not copied
+        if image_index is None:
+            image_index = torch.arange(len(logits), device=logits.device)
+        h, w = logits.shape[-2:]
+        total = logits.new_zeros(())
+        num_edges = logits.new_zeros(())
+        # One direction at a time, on the pixels whose neighbour is inside the map (no unfolded
+        # copies, no padding). The term is symmetric in the two pixels, and the window holds
+        # each pair twice (offset k and its mirror K-1-k): compute it once, with both weights.
+        offsets = neighbour_offsets(self.kernel_size, self.dilation)
+        for k, (dy, dx) in enumerate(offsets[:len(offsets) // 2]):
+            mirror = len(offsets) - 1 - k
+            (ys, nys), (xs, nxs) = _overlap(dy, h), _overlap(dx, w)
+            weight = (counted[image_index, k, ys, xs] * box_masks[:, ys, xs]
+                      + counted[image_index, mirror, nys, nxs] * box_masks[:, nys, nxs])
+            same = torch.logaddexp(log_fg[:, ys, xs] + log_fg[:, nys, nxs],
+                                   log_bg[:, ys, xs] + log_bg[:, nys, nxs])
+            total = total - (same * weight).sum()
+            num_edges = num_edges + weight.sum()
+        loss = total / num_edges.clamp(min=1.0)
         return self.loss_weight * self.warmup_factor * loss
