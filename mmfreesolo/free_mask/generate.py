@@ -141,6 +141,9 @@ def run_free_mask(cfg: Config,
 
     info = run_info(cfg, records, source, chunk_size, batch_size, shard_id, num_shards)
     os.makedirs(parts, exist_ok=True)
+    for name in os.listdir(parts):
+        if name.startswith('.'):  # a temporary file of a write that a kill interrupted
+            os.unlink(osp.join(parts, name))
     run_file = osp.join(parts, 'run.json')
     if osp.isfile(run_file) and read_json(run_file) != info:
         raise UserInputError(f'{parts} holds a run with other settings (config, checkpoint, '
