@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 
-import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
@@ -53,17 +52,6 @@ def r50_config(scale):
     return cfg
 
 
-def post_process(model, features, samples):
-    stride = 32.0
-    for feature, sample in zip(features, samples):
-        h = math.ceil(sample.img_shape[0] / stride)
-        w = math.ceil(sample.img_shape[1] / stride)
-        coarse = model.feature_masks(feature[:, :h, :w].float())
-        model.image_masks(*coarse, stride, (sample.ori_shape[0] / sample.img_shape[0],
-                                            sample.ori_shape[1] / sample.img_shape[1]),
-                          sample.ori_shape)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--images', type=int, default=8)
@@ -89,7 +77,8 @@ def main():
             features = model.extract_feat(data['inputs'])
             backbone += time.perf_counter() - start
             start = time.perf_counter()
-            post_process(model, features, data['data_samples'])
+            model.predict_from_features(features, data['inputs'].shape[-2:],
+                                        data['data_samples'])
             post += time.perf_counter() - start
         print(f'[1] ResNet-50, {len(items)} images of 800x1216, batch {args.batch_size}, '
               f'{args.threads} threads')

@@ -21,7 +21,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import mmfreesolo  # noqa: E402,F401
-from mmfreesolo.models.dense_heads import boxes_from_masks  # noqa: E402
+from mmfreesolo.structures import boxes_from_masks  # noqa: E402
 
 
 def batch(batch_size, size, objects, seed=0):

@@ -23,6 +23,7 @@ import numpy as np
 import pycocotools.mask as mask_utils
 
 from ..atomic_write import write_json_atomic
+from ..structures import mask_to_annotation
 
 SPLITS = {'train': 0, 'val': 1}
 SHAPES = ('ellipse', 'rectangle', 'blob', 'star', 'polygon')
@@ -199,15 +200,6 @@ def render_scene(rng: np.random.Generator, spec: SceneSpec) -> Scene:
                  masks=np.stack([visible[i] for i in keep]) if keep else empty,
                  full_masks=np.stack([full[i] for i in keep]) if keep else empty,
                  shapes=[shapes[i] for i in keep])
-
-
-def mask_to_annotation(mask: np.ndarray) -> Dict:
-    """COCO fields of one binary (H, W) mask: compressed RLE, XYWH box and area from the mask."""
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    box = mask_utils.toBbox(rle).tolist()
-    area = float(mask_utils.area(rle))
-    rle['counts'] = rle['counts'].decode('ascii')
-    return dict(segmentation=rle, bbox=[float(v) for v in box], area=area, iscrowd=0)
 
 
 def scene_rng(seed: int, split: str, index: int) -> np.random.Generator:

@@ -20,6 +20,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from ..checkpoints import load_backbone_weights
+from ..structures import boxes_from_masks
 
 # Upsampled masks are made this many elements at a time, so a huge image never needs all of its
 # kept masks at full resolution at once.
@@ -112,8 +113,15 @@ class FreeMask(BaseDetector):
         maskness, ``bboxes`` (N, 4) XYXY from the masks, ``labels`` (N, ) zeros and, when
         ``emb_dim`` > 0, ``embeddings`` (N, emb_dim).
         """
-        features = self.extract_feat(batch_inputs)
-        stride = batch_inputs.shape[-1] / features.shape[-1]
+        return self.predict_from_features(self.extract_feat(batch_inputs),
+                                          batch_inputs.shape[-2:], batch_data_samples, rescale)
+
+    def predict_from_features(self, features: Tensor, input_size: Tuple[int, int],
+                              batch_data_samples: SampleList,
+                              rescale: bool = True) -> SampleList:
+        """Everything after the backbone: (B, C, h, w) features of (H, W) padded inputs ->
+        ``pred_instances`` of each sample (see :meth:`predict`)."""
+        stride = input_size[-1] / features.shape[-1]
         for feature, sample in zip(features, batch_data_samples):
             img_h, img_w = sample.img_shape
             # padded cells (beyond the image) are never keys nor queries
@@ -195,21 +203,17 @@ class FreeMask(BaseDetector):
         cols = masks.any(dim=1)                                            # (K, W)
         rows = row_count > 0
         area = row_count.sum(dim=1)
-        ys = torch.arange(out_h, device=masks.device)
-        center_y = (row_count.float() @ ys.float()) / area.clamp_min(1)
-        xs = torch.arange(out_w, device=masks.device)
-        x0 = torch.where(cols, xs, out_w).min(dim=1).values
-        x1 = torch.where(cols, xs, -1).max(dim=1).values
-        y0 = torch.where(rows, ys, out_h).min(dim=1).values
-        y1 = torch.where(rows, ys, -1).max(dim=1).values
+        ys = torch.arange(out_h, dtype=torch.float32, device=masks.device)
+        center_y = (row_count.float() @ ys) / area.clamp_min(1)
+        boxes = boxes_from_masks(masks, rows, cols)                        # (K, 4) XYXY
         keep = ((area > 0) & (center_y >= self.min_center_y * out_h)
-                & ((x1 - x0 + 1) < self.max_width_ratio * out_w)
+                & ((boxes[:, 2] - boxes[:, 0]) < self.max_width_ratio * out_w)
                 & (scores >= self.score_thr))
 
         results = InstanceData()
         results.masks = masks[keep]
         results.scores = scores[keep]
-        results.bboxes = torch.stack([x0, y0, x1 + 1, y1 + 1], dim=1)[keep].float()
+        results.bboxes = boxes[keep]
         results.labels = torch.zeros(int(keep.sum()), dtype=torch.long, device=masks.device)
         if self.emb_dim > 0:
             results.embeddings = self.embed(queries[keep])

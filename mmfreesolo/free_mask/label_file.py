@@ -10,13 +10,12 @@ import glob
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-import numpy as np
-import pycocotools.mask as mask_utils
 from mmengine.structures import InstanceData
 
 from ..atomic_write import write_json_atomic
 from ..datasets.coco_file_check import read_json
 from ..errors import UserInputError
+from ..structures import mask_to_annotation
 
 FORMAT_VERSION = 1
 CATEGORIES = [dict(id=1, name='object', supercategory='object')]
@@ -28,21 +27,12 @@ def instances_to_annotations(instances: InstanceData) -> List[dict]:
     ``instances.masks`` (N, H, W) bool, ``scores`` (N, ), optionally ``embeddings`` (N, D).
     """
     masks = instances.masks.cpu().numpy()
-    if len(masks) == 0:
-        return []
-    rles = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8)))
-    boxes = mask_utils.toBbox(rles)
-    areas = mask_utils.area(rles)
     scores = instances.scores.float().cpu().numpy()
     embeddings = (instances.embeddings.float().cpu().numpy()
                   if 'embeddings' in instances else None)
     annotations = []
-    for i, rle in enumerate(rles):
-        ann = dict(category_id=1,
-                   segmentation=dict(size=[int(v) for v in rle['size']],
-                                     counts=rle['counts'].decode('ascii')),
-                   bbox=[float(v) for v in boxes[i]], area=float(areas[i]), iscrowd=0,
-                   score=round(float(scores[i]), 6))
+    for i, mask in enumerate(masks):
+        ann = dict(category_id=1, **mask_to_annotation(mask), score=round(float(scores[i]), 6))
         if embeddings is not None:
             ann['emb'] = [round(float(v), 6) for v in embeddings[i]]
         annotations.append(ann)

@@ -9,7 +9,8 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 from conftest import REPO
-from mmfreesolo.models.dense_heads import box_masks, boxes_from_masks
+from mmfreesolo.models.dense_heads import box_masks
+from mmfreesolo.structures import boxes_from_masks
 
 CONFIG = str(REPO / 'configs/freesolo_mobilenetv2_scenes_cpu.py')
 

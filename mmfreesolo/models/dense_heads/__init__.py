@@ -1,3 +1,3 @@
-from .freesolo_head import FreeSOLOHead, boxes_from_masks, box_masks
+from .freesolo_head import FreeSOLOHead, box_masks
 
-__all__ = ['FreeSOLOHead', 'boxes_from_masks', 'box_masks']
+__all__ = ['FreeSOLOHead', 'box_masks']

@@ -12,6 +12,8 @@ from mmdet.structures import SampleList
 from mmdet.utils import InstanceList
 from torch import Tensor
 
+from ...structures import boxes_from_masks
+
 
 def box_masks(masks: Tensor) -> Tensor:
     """(N, H, W) masks -> (N, H, W) float, 1 inside each mask's bounding box."""
@@ -22,21 +24,6 @@ def box_masks(masks: Tensor) -> Tensor:
         return (hit.cumsum(dim=1) > 0) & (hit.flip(1).cumsum(dim=1).flip(1) > 0)
 
     return (span(rows)[:, :, None] & span(cols)[:, None, :]).float()
-
-
-def boxes_from_masks(masks: Tensor) -> Tensor:
-    """(N, H, W) bool masks -> (N, 4) XYXY boxes of their pixels (zeros for an empty mask)."""
-    n, h, w = masks.shape
-    rows, cols = masks.any(dim=2), masks.any(dim=1)
-    ys = torch.arange(h, device=masks.device)
-    xs = torch.arange(w, device=masks.device)
-    boxes = torch.stack([
-        torch.where(cols, xs, w).min(dim=1).values,
-        torch.where(rows, ys, h).min(dim=1).values,
-        torch.where(cols, xs, -1).max(dim=1).values + 1,
-        torch.where(rows, ys, -1).max(dim=1).values + 1,
-    ], dim=1).float()
-    return boxes * rows.any(dim=1, keepdim=True)
 
 
 @MODELS.register_module()
