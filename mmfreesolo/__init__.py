@@ -7,13 +7,18 @@ from . import compat
 
 compat.apply()
 
+from .datasets import (FreeMaskLabelDataset, FreeSOLOCopyPaste, ImageOnly,  # noqa: E402
+                       LoadFreeMaskLabels, PackFreeSOLOInputs, RandomGaussianBlur)
 from .evaluation import ClassAgnosticCocoMetric  # noqa: E402
 from .free_mask import FreeMask  # noqa: E402
-from .models import (FreeSOLODataPreprocessor, FreeSOLOHead,  # noqa: E402
-                     PairwiseAffinityLoss, ProjectionDiceLoss, TorchvisionMobileNetV2)
+from .models import (BackboneCheckpoint, EmbeddingCosineLoss,  # noqa: E402
+                     FreeSOLODataPreprocessor, FreeSOLOHead, PairwiseAffinityLoss,
+                     ProjectionDiceLoss, TorchvisionMobileNetV2)
 
 __version__ = '0.1.0'
 __all__ = [
-    'ClassAgnosticCocoMetric', 'FreeMask', 'FreeSOLODataPreprocessor', 'FreeSOLOHead',
-    'PairwiseAffinityLoss', 'ProjectionDiceLoss', 'TorchvisionMobileNetV2', '__version__'
+    'BackboneCheckpoint', 'ClassAgnosticCocoMetric', 'EmbeddingCosineLoss', 'FreeMask',
+    'FreeMaskLabelDataset', 'FreeSOLOCopyPaste', 'FreeSOLODataPreprocessor', 'FreeSOLOHead', 'ImageOnly', 'LoadFreeMaskLabels',
+    'PackFreeSOLOInputs', 'PairwiseAffinityLoss', 'ProjectionDiceLoss', 'RandomGaussianBlur',
+    'TorchvisionMobileNetV2', '__version__'
 ]

@@ -44,3 +44,19 @@ def test_mmfreesolo_scope_from_a_config_outside_the_repo(tmp_path):
     assert_ok(result)
     # read in mmdet's scope, where mmfreesolo's modules are registered
     assert result.stdout.split()[-5:] == ['18', '3', '7', 'ClassAgnosticCocoMetric', 'mmdet']
+
+
+def test_every_module_is_in_its_mmdet_registry():
+    import mmfreesolo
+    from mmdet.registry import DATASETS, MODELS, TRANSFORMS, WEIGHT_INITIALIZERS
+    expected = {
+        DATASETS: ['FreeMaskLabelDataset'],
+        TRANSFORMS: ['FreeSOLOCopyPaste', 'ImageOnly', 'LoadFreeMaskLabels',
+                     'PackFreeSOLOInputs', 'RandomGaussianBlur'],
+        MODELS: ['FreeMask', 'FreeSOLOHead', 'FreeSOLODataPreprocessor', 'EmbeddingCosineLoss',
+                 'PairwiseAffinityLoss', 'ProjectionDiceLoss', 'TorchvisionMobileNetV2'],
+        WEIGHT_INITIALIZERS: ['BackboneCheckpoint'],
+    }
+    for registry, names in expected.items():
+        for name in names:
+            assert registry.get(name) is getattr(mmfreesolo, name), (registry.name, name)

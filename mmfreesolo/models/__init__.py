@@ -1,7 +1,7 @@
-from .backbones import TorchvisionMobileNetV2
+from .backbones import BackboneCheckpoint, TorchvisionMobileNetV2
 from .data_preprocessors import FreeSOLODataPreprocessor
 from .dense_heads import FreeSOLOHead
-from .losses import PairwiseAffinityLoss, ProjectionDiceLoss
+from .losses import EmbeddingCosineLoss, PairwiseAffinityLoss, ProjectionDiceLoss
 
-__all__ = ['TorchvisionMobileNetV2', 'FreeSOLODataPreprocessor', 'FreeSOLOHead',
-           'PairwiseAffinityLoss', 'ProjectionDiceLoss']
+__all__ = ['BackboneCheckpoint', 'TorchvisionMobileNetV2', 'FreeSOLODataPreprocessor',
+           'FreeSOLOHead', 'EmbeddingCosineLoss', 'PairwiseAffinityLoss', 'ProjectionDiceLoss']

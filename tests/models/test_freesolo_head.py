@@ -1,4 +1,5 @@
 """FreeSOLOHead: weak mask losses on SOLOv2, boxes from masks, colour similarity plumbing."""
+import mmcv
 import pytest
 import torch
 from mmdet.registry import MODELS
@@ -104,3 +105,70 @@ def test_predictions_carry_boxes_from_their_masks(model):
     pred = result.pred_instances
     assert len(pred) > 0
     assert torch.equal(pred.bboxes, boxes_from_masks(pred.masks.bool()))
+
+
+@pytest.fixture(scope='module')
+def emb_model():
+    register_all_modules()
+    import mmfreesolo  # noqa: F401
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.backbone.checkpoint = None
+    cfg.model.mask_head.update(loss_emb=dict(type='EmbeddingCosineLoss', loss_weight=1.0),
+                               emb_dim=4)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def test_embedding_targets_name_the_assigned_instance(emb_model):
+    """Each positive cell's target instance, found by the relabelling trick, is the instance
+    whose mask SOLOv2 assigned to that cell; the category targets are SOLOv2's own."""
+    head = emb_model.mask_head
+    gt = _batch((3, ))['data_samples'][0].gt_instances
+    featmap = (32, 32)
+    mask_targets, labels, pos_masks, pos_indexes, pos_instances = head._get_targets_single(
+        gt, featmap_sizes=featmap)
+    plain = super(type(head), head)._get_targets_single(gt, featmap_sizes=featmap)
+    for lvl in range(len(labels)):
+        assert torch.equal(labels[lvl], plain[1][lvl])
+        assert torch.equal(mask_targets[lvl], plain[0][lvl])
+    downsampled = torch.stack([  # as SOLOv2 makes its mask targets
+        torch.as_tensor(mmcv.imrescale(m.astype("uint8"), 1 / head.mask_stride)).bool()
+        for m in gt.masks.masks])
+    found = 0
+    for lvl, instances in enumerate(pos_instances):
+        for target, instance in zip(mask_targets[lvl], instances):
+            assert torch.equal(target.bool(), downsampled[instance]), (lvl, instance)
+            found += 1
+    assert found > 0
+
+
+def test_embedding_loss_trains_the_embedding_branch(emb_model):
+    emb_model.train()
+    batch = _batch()
+    for sample in batch['data_samples']:
+        n = len(sample.gt_instances)
+        sample.gt_instances.embs = torch.eye(4)[:n]
+    data = emb_model.data_preprocessor(batch, training=True)
+    losses = emb_model.loss(data['inputs'], data['data_samples'])
+    assert 0 < losses['loss_emb'] <= 2
+    emb_model.zero_grad()
+    losses['loss_emb'].backward()
+    assert emb_model.mask_head.conv_emb.weight.grad.abs().sum() > 0
+    assert emb_model.mask_head.conv_cls.weight.grad is None    # only the shared trunk and conv_emb
+    emb_model.eval()
+    with torch.no_grad():
+        (result, ) = emb_model.test_step(dict(inputs=_batch((1, ))['inputs'],
+                                              data_samples=_batch((1, ))['data_samples']))
+    assert 'masks' in result.pred_instances
+
+
+def test_embedding_branch_survives_a_deep_copy(emb_model):
+    import copy
+    twin = copy.deepcopy(emb_model)
+    twin.eval()
+    feats = twin.extract_feat(torch.rand(1, 3, 128, 128))
+    outs = twin.mask_head(feats)
+    assert len(outs) == 4 and len(outs[3]) == len(outs[1])
+    assert outs[3][0].shape[1] == 4
+    assert emb_model.mask_head._category_feats == []

@@ -39,5 +39,5 @@ def color_similarity(images: Tensor, stride: int = 4, kernel_size: int = 3,
     pooled = F.avg_pool2d(images.float(), kernel_size=stride, stride=stride)
     lab = rgb_to_lab(pooled / 255.0)
     neighbours = unfold_wo_center(lab, kernel_size, dilation)          # (B, 3, K, h, w)
-    distance = torch.linalg.vector_norm(lab[:, :, None] - neighbours, dim=1)
+    distance = (lab[:, :, None] - neighbours).square().sum(dim=1).sqrt()  # faster than norm
     return torch.exp(-0.5 * distance)

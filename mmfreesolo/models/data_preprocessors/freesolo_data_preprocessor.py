@@ -13,6 +13,8 @@ class FreeSOLODataPreprocessor(DetDataPreprocessor):
     sample ``color_similarity`` (K, H / mask_stride, W / mask_stride) of the padded image.
 
     The coarse masks are left as they are (BoxInst's preprocessor would replace them by boxes).
+    Samples made by mmdet's ``MultiBranch`` transform (FreeSOLO's weak and strong views of each
+    image) are trained on as one batch: every branch's views side by side.
     """
 
     def __init__(self, *args, mask_stride: int = 4, pairwise_size: int = 3,
@@ -23,6 +25,8 @@ class FreeSOLODataPreprocessor(DetDataPreprocessor):
         self.pairwise_dilation = pairwise_dilation
 
     def forward(self, data: dict, training: bool = False) -> dict:
+        if isinstance(data['inputs'], dict):
+            data = self.join_branches(data)
         data = super().forward(data, training)
         if training:
             # undo the normalisation: the padding becomes the mean colour, as in the input
@@ -34,3 +38,11 @@ class FreeSOLODataPreprocessor(DetDataPreprocessor):
             for sample, sim in zip(data['data_samples'], similarity):
                 sample.set_field(sim, 'color_similarity')
         return data
+
+    @staticmethod
+    def join_branches(data: dict) -> dict:
+        """``{'inputs': {branch: [img, ...]}, 'data_samples': {branch: [...]}}`` -> one batch
+        of every branch's images (branches in their order, images in batch order)."""
+        branches = list(data['inputs'])
+        return dict(inputs=[img for b in branches for img in data['inputs'][b]],
+                    data_samples=[s for b in branches for s in data['data_samples'][b]])

@@ -65,25 +65,34 @@ class PairwiseAffinityLoss(nn.Module):
             self.iters += 1
         if len(logits) == 0:
             return logits.sum() * 0
-        log_fg, log_bg = F.logsigmoid(logits), F.logsigmoid(-logits)
         counted = color_similarity >= self.color_thr                    # per image, not copied
         if image_index is None:
             image_index = torch.arange(len(logits), device=logits.device)
         h, w = logits.shape[-2:]
-        total = logits.new_zeros(())
+        # log(p_i p_j + (1 - p_i)(1 - p_j)) = log p_i + log p_j + softplus(-(x_i + x_j)) for
+        # logits x, since log(1 - p) = log p - x. The log p terms summed over the edges are
+        # sum_i log p_i * (weight of the edges at i): one product with the whole map, so only
+        # the softplus needs shifted slices (whose backward is what costs here).
+        incident = torch.zeros_like(logits)                          # edge weight at each pixel
         num_edges = logits.new_zeros(())
         # One direction at a time, on the pixels whose neighbour is inside the map (no unfolded
-        # copies, no padding). The term is symmetric in the two pixels, and the window holds
-        # each pair twice (offset k and its mirror K-1-k): compute it once, with both weights.
+        # copies, no padding). The window holds each pair twice (offset k and its mirror
+        # K-1-k): count it once, with the weights of both directed edges.
         offsets = neighbour_offsets(self.kernel_size, self.dilation)
-        for k, (dy, dx) in enumerate(offsets[:len(offsets) // 2]):
-            mirror = len(offsets) - 1 - k
-            (ys, nys), (xs, nxs) = _overlap(dy, h), _overlap(dx, w)
-            weight = (counted[image_index, k, ys, xs] * box_masks[:, ys, xs]
-                      + counted[image_index, mirror, nys, nxs] * box_masks[:, nys, nxs])
-            same = torch.logaddexp(log_fg[:, ys, xs] + log_fg[:, nys, nxs],
-                                   log_bg[:, ys, xs] + log_bg[:, nys, nxs])
-            total = total - (same * weight).sum()
-            num_edges = num_edges + weight.sum()
+        with torch.no_grad():
+            weights = []
+            for k, (dy, dx) in enumerate(offsets[:len(offsets) // 2]):
+                mirror = len(offsets) - 1 - k
+                (ys, nys), (xs, nxs) = _overlap(dy, h), _overlap(dx, w)
+                weight = (counted[image_index, k, ys, xs] * box_masks[:, ys, xs]
+                          + counted[image_index, mirror, nys, nxs] * box_masks[:, nys, nxs])
+                incident[:, ys, xs] += weight
+                incident[:, nys, nxs] += weight
+                num_edges += weight.sum()
+                weights.append((weight, ys, xs, nys, nxs))
+        negated = -logits
+        pair_sum = sum((F.softplus(negated[:, ys, xs] + negated[:, nys, nxs]) * weight).sum()
+                       for weight, ys, xs, nys, nxs in weights)
+        total = -((F.logsigmoid(logits) * incident).sum() + pair_sum)
         loss = total / num_edges.clamp(min=1.0)
         return self.loss_weight * self.warmup_factor * loss
