@@ -70,17 +70,18 @@ class PairwiseAffinityLoss(nn.Module):
             image_index = torch.arange(len(logits), device=logits.device)
         h, w = logits.shape[-2:]
         # log(p_i p_j + (1 - p_i)(1 - p_j)) = log p_i + log p_j + softplus(-(x_i + x_j)) for
-        # logits x, since log(1 - p) = log p - x. The log p terms summed over the edges are
-        # sum_i log p_i * (weight of the edges at i): one product with the whole map, so only
-        # the softplus needs shifted slices (whose backward is what costs here).
+        # logits x, since log(1 - p) = log p - x. Summed over the edges, the log p terms are
+        # sum_i log p_i * (weight of the edges at i). Edges count only inside the boxes, a
+        # small part of the maps, so both sums run over the counted pixels and edges alone,
+        # gathered by flat index: shifted full-size slices cost most in their backward.
+        # The edges are found one direction at a time, on the pixels whose neighbour is inside
+        # the map. The window holds each pair twice (offset k and its mirror K-1-k): count it
+        # once, with the weights of both directed edges.
         incident = torch.zeros_like(logits)                          # edge weight at each pixel
-        num_edges = logits.new_zeros(())
-        # One direction at a time, on the pixels whose neighbour is inside the map (no unfolded
-        # copies, no padding). The window holds each pair twice (offset k and its mirror
-        # K-1-k): count it once, with the weights of both directed edges.
+        pixel = torch.arange(logits.numel(), device=logits.device).view_as(logits)
         offsets = neighbour_offsets(self.kernel_size, self.dilation)
         with torch.no_grad():
-            weights = []
+            ends, others, weights = [], [], []
             for k, (dy, dx) in enumerate(offsets[:len(offsets) // 2]):
                 mirror = len(offsets) - 1 - k
                 (ys, nys), (xs, nxs) = _overlap(dy, h), _overlap(dx, w)
@@ -88,11 +89,15 @@ class PairwiseAffinityLoss(nn.Module):
                           + counted[image_index, mirror, nys, nxs] * box_masks[:, nys, nxs])
                 incident[:, ys, xs] += weight
                 incident[:, nys, nxs] += weight
-                num_edges += weight.sum()
-                weights.append((weight, ys, xs, nys, nxs))
-        negated = -logits
-        pair_sum = sum((F.softplus(negated[:, ys, xs] + negated[:, nys, nxs]) * weight).sum()
-                       for weight, ys, xs, nys, nxs in weights)
-        total = -((F.logsigmoid(logits) * incident).sum() + pair_sum)
+                edges = weight > 0
+                ends.append(pixel[:, ys, xs][edges])
+                others.append(pixel[:, nys, nxs][edges])
+                weights.append(weight[edges])
+            ends, others, weights = torch.cat(ends), torch.cat(others), torch.cat(weights)
+            num_edges = weights.sum()
+            pixels = incident.flatten().nonzero().squeeze(1)
+        flat = logits.flatten()
+        pair_sum = (F.softplus(-(flat[ends] + flat[others])) * weights).sum()
+        total = -((F.logsigmoid(flat[pixels]) * incident.flatten()[pixels]).sum() + pair_sum)
         loss = total / num_edges.clamp(min=1.0)
         return self.loss_weight * self.warmup_factor * loss
