@@ -22,7 +22,7 @@ class FreeMaskLabelDataset(CocoDataset):
 
     Args:
         min_score: labels scored below this are dropped. Free Mask's score separates good
-            masks from background blobs (on generated scenes, 45 % of the labels scored >= 0.7
+            masks from background blobs (on generated scenes, 47 % of the labels scored >= 0.7
             overlap an object with IoU > 0.5, 3 % of those scored < 0.65), so a stricter
             threshold for training than for writing the file trades recall for clean targets.
         with_emb: every label must carry ``emb``, loaded as ``emb``.

@@ -84,7 +84,7 @@ def test_existing_mask_hidden_entirely_is_dropped():
     shape = (10, 10)
     small = rect(shape, 0, 4, 0, 4)
     dst = results(0, [small, rect(shape, 6, 10, 6, 10)], [0.9, 0.8])
-    # two pasted masks each cover 50 %... and 49 %: one dropped by the rule, so use two halves
+    # covering exactly 50 % is too much: only the 25 % one is kept
     left, right = rect(shape, 0, 4, 0, 2), rect(shape, 0, 4, 2, 4)     # each 50 %: dropped
     left_part = rect(shape, 0, 4, 0, 1) | rect(shape, 5, 6, 0, 10)     # 25 %: kept
     right_part = rect(shape, 0, 4, 1, 4)                                # 75 %: dropped

@@ -78,7 +78,6 @@ class PairwiseAffinityLoss(nn.Module):
         # the map. The window holds each pair twice (offset k and its mirror K-1-k): count it
         # once, with the weights of both directed edges.
         incident = torch.zeros_like(logits)                          # edge weight at each pixel
-        pixel = torch.arange(logits.numel(), device=logits.device).view_as(logits)
         offsets = neighbour_offsets(self.kernel_size, self.dilation)
         with torch.no_grad():
             ends, others, weights = [], [], []
@@ -89,10 +88,10 @@ class PairwiseAffinityLoss(nn.Module):
                           + counted[image_index, mirror, nys, nxs] * box_masks[:, nys, nxs])
                 incident[:, ys, xs] += weight
                 incident[:, nys, nxs] += weight
-                edges = weight > 0
-                ends.append(pixel[:, ys, xs][edges])
-                others.append(pixel[:, nys, nxs][edges])
-                weights.append(weight[edges])
+                n, y, x = (weight > 0).nonzero(as_tuple=True)
+                ends.append((n * h + y + ys.start) * w + x + xs.start)
+                others.append((n * h + y + nys.start) * w + x + nxs.start)
+                weights.append(weight[n, y, x])
             ends, others, weights = torch.cat(ends), torch.cat(others), torch.cat(weights)
             num_edges = weights.sum()
             pixels = incident.flatten().nonzero().squeeze(1)
