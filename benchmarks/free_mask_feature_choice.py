@@ -22,8 +22,9 @@ sys.path.insert(0, ROOT)
 from mmfreesolo.datasets.scenes import generate_scenes  # noqa: E402
 from mmfreesolo.evaluation.class_agnostic_eval import (evaluate_class_agnostic,  # noqa: E402
                                                         load_coco_gt)
-from mmfreesolo.free_mask.generate import build_free_mask, label_batch  # noqa: E402
-from mmfreesolo.free_mask.image_source import (FreeMaskImages, keep_list,  # noqa: E402
+from mmfreesolo.free_mask.generate import build_free_mask  # noqa: E402
+from mmfreesolo.pseudo_labels.chunked_labelling import label_batch  # noqa: E402
+from mmfreesolo.pseudo_labels.image_source import (ImagesToLabel, keep_list,  # noqa: E402
                                                list_images)
 
 STAGES = {10: 'stride 16, 64 ch', 13: 'stride 16, 96 ch', 16: 'stride 32, 160 ch',
@@ -32,7 +33,7 @@ STAGES = {10: 'stride 16, 64 ch', 13: 'stride 16, 96 ch', 16: 'stride 32, 160 ch
 
 def detections(cfg, records):
     model = build_free_mask(cfg)
-    loader = DataLoader(FreeMaskImages(records, cfg.test_pipeline), batch_size=8,
+    loader = DataLoader(ImagesToLabel(records, cfg.test_pipeline), batch_size=8,
                         collate_fn=keep_list)
     dets = []
     for batch in loader:

@@ -2,6 +2,7 @@
 checkpoint fits a model before it is used."""
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os.path as osp
 import pickle
@@ -12,6 +13,15 @@ import torch
 from torch import nn
 
 from .errors import UserInputError
+
+
+def file_sha256(path: str) -> str:
+    """The sha256 of a file, recorded with the labels a checkpoint made."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_state_dict(path: str) -> Dict[str, torch.Tensor]:

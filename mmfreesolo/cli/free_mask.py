@@ -8,8 +8,9 @@ import torch
 from mmengine.config import DictAction
 
 from ..errors import UserInputError, exit_on_user_error
-from ..free_mask.generate import AMP_DTYPES, run_free_mask
-from ..free_mask.image_source import list_images
+from ..free_mask.generate import run_free_mask
+from ..pseudo_labels.chunked_labelling import AMP_DTYPES
+from ..pseudo_labels.image_source import list_images
 from .config_checks import load_config
 
 

@@ -11,7 +11,7 @@ import pycocotools.mask as mask_utils
 
 from ..datasets.coco_file_check import check_coco_file
 from ..errors import UserInputError
-from ..free_mask.image_source import read_image
+from ..pseudo_labels.image_source import read_image
 from .overlay import draw_instances
 
 

@@ -10,7 +10,7 @@ from mmengine.dataset import pseudo_collate
 from conftest import REPO
 from mmfreesolo.datasets.scenes import generate_scenes
 from mmfreesolo.free_mask.generate import build_free_mask
-from mmfreesolo.free_mask.image_source import FreeMaskImages, list_images
+from mmfreesolo.pseudo_labels.image_source import ImagesToLabel, list_images
 from reference import free_mask_reference
 
 CONFIG = str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py')
@@ -28,7 +28,7 @@ def model_and_images(tmp_path_factory):
     # a permissive score threshold, so that the comparison sees many masks and filters
     cfg.model.score_thr = 0.5
     model = build_free_mask(cfg)
-    dataset = FreeMaskImages(records, cfg.test_pipeline)
+    dataset = ImagesToLabel(records, cfg.test_pipeline)
     order = [0, 3, 1, 4, 2, 5]  # mixed shapes in every batch
     return model, cfg, [dataset[i] for i in order]
 

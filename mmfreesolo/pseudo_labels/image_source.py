@@ -1,5 +1,6 @@
-"""The images Free Mask runs on: listing them, splitting them into chunks and shards, and
-loading each one so that a bad file becomes a recorded skip instead of a crash."""
+"""The images a model labels (Free Mask, or a self-training round): listing them, splitting them
+into chunks and shards, and loading each one so that a bad file becomes a recorded skip instead
+of a crash."""
 from __future__ import annotations
 
 import hashlib
@@ -101,7 +102,7 @@ def read_image(path: str) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-class FreeMaskImages(Dataset):
+class ImagesToLabel(Dataset):
     """Images read and prepared for the model; a file that fails yields a skip record.
 
     Each item is ``dict(record=ImageRecord, index=its position, sample=packed inputs or None,

@@ -1,0 +1,1 @@
+"""Pseudo-label files and the resumable labelling of images that writes them."""

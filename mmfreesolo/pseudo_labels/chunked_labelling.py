@@ -1,0 +1,162 @@
+"""Labelling images with a model chunk by chunk: the resumable core of Free Mask and of the
+self-training rounds.
+
+The images are cut into chunks of ``chunk_size``; each chunk's labels are written atomically to
+``<parts>/chunk-NNNNNN.json`` once all its images are done. A run killed at any point and started
+again redoes only unfinished chunks. Batches never cross a chunk and chunks are dealt to shards
+(or ranks) whole, so every image is processed in the same batch in a single, resumed or sharded
+run: the outputs are identical.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import os.path as osp
+from collections import Counter
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.dataset import pseudo_collate
+from mmengine.structures import InstanceData
+from mmengine.utils import ProgressBar
+from torch.utils.data import DataLoader
+
+from ..atomic_write import write_json_atomic
+from ..datasets.coco_file_check import read_json
+from ..errors import UserInputError
+from .image_source import ImageRecord, ImagesToLabel, keep_list
+from .label_file import instances_to_annotations
+
+AMP_DTYPES = {'fp16': torch.float16, 'bf16': torch.bfloat16}
+
+# Chooses which predicted instances become labels; returns them and counts of dropped ones by
+# reason.
+InstanceSelection = Callable[[InstanceData], Tuple[InstanceData, Dict[str, int]]]
+
+
+def chunk_file(parts: str, chunk: int) -> str:
+    return osp.join(parts, f'chunk-{chunk:06d}.json')
+
+
+def prepare_parts(parts: str, info: dict) -> None:
+    """Create ``parts``, remove temporary files of interrupted writes, and record ``info``.
+
+    A folder left by a run with other settings is an error: its chunks would not fit this run.
+    Call it from one process only (rank 0); the others may still be writing.
+    """
+    os.makedirs(parts, exist_ok=True)
+    for name in os.listdir(parts):
+        if name.startswith('.'):  # a temporary file of a write that a kill interrupted
+            os.unlink(osp.join(parts, name))
+    run_file = osp.join(parts, 'run.json')
+    if osp.isfile(run_file) and read_json(run_file) != info:
+        raise UserInputError(f'{parts} holds a run with other settings (model, checkpoint, '
+                             'images, thresholds, batch or chunk size); remove it or write '
+                             'elsewhere')
+    write_json_atomic(run_file, info)
+
+
+def _predict(model, samples: List[dict], amp: Optional[str]) -> list:
+    autocast = (torch.autocast('cuda', dtype=AMP_DTYPES[amp]) if amp
+                else contextlib.nullcontext())
+    with torch.no_grad(), autocast:
+        return model.test_step(pseudo_collate(samples))
+
+
+def label_batch(model,
+                batch: List[dict],
+                amp: Optional[str] = None,
+                select: Optional[InstanceSelection] = None) -> List[dict]:
+    """Labels of one batch of :class:`ImagesToLabel` items.
+
+    Returns per item ``dict(record, index, image=COCO image entry or None, annotations, skip,
+    dropped=Counter)``. If the batch fails as a whole, its images are retried one by one so that
+    one image cannot sink the others.
+    """
+    ready = [item for item in batch if item['skip'] is None]
+    if ready:
+        try:
+            for item, pred in zip(ready, _predict(model, [i['sample'] for i in ready], amp)):
+                item['prediction'] = pred
+        except Exception:
+            for item in ready:
+                try:
+                    item['prediction'] = _predict(model, [item['sample']], amp)[0]
+                except Exception as e:
+                    item['skip'] = f'{type(e).__name__}: {e}'
+    labelled = []
+    for item in batch:
+        record = item['record']
+        result = dict(record=record, index=item['index'], image=None, annotations=[],
+                      skip=item['skip'], dropped=Counter())
+        if item['skip'] is None:
+            height, width = item['shape']
+            result['image'] = dict(id=record.id, file_name=record.file_name, height=height,
+                                   width=width)
+            instances = item['prediction'].pred_instances
+            if select is not None:
+                instances, dropped = select(instances)
+                result['dropped'].update(dropped)
+            result['annotations'] = instances_to_annotations(instances)
+        labelled.append(result)
+    return labelled
+
+
+def label_chunks(model,
+                 records: Sequence[ImageRecord],
+                 pipeline: Sequence[dict],
+                 parts: str,
+                 chunks: Dict[int, range],
+                 batch_size: int = 1,
+                 workers: int = 0,
+                 amp: Optional[str] = None,
+                 select: Optional[InstanceSelection] = None,
+                 progress: bool = True) -> None:
+    """Label the images of those ``chunks`` (index -> positions in ``records``) whose chunk
+    file is not in ``parts`` yet, writing each chunk file as soon as it is complete."""
+    todo = {k: chunks[k] for k in sorted(chunks) if not osp.isfile(chunk_file(parts, k))}
+    if not todo:
+        return
+    batches = [list(positions)[i:i + batch_size] for positions in todo.values()
+               for i in range(0, len(positions), batch_size)]
+    chunk_of = {i: k for k, positions in todo.items() for i in positions}
+    loader = DataLoader(ImagesToLabel(records, pipeline), batch_sampler=batches,
+                        num_workers=workers, collate_fn=keep_list)
+    bar = ProgressBar(sum(len(b) for b in batches)) if progress else None
+    pending = {k: dict(images=[], annotations={}, skipped=[], dropped=Counter(),
+                       left=len(positions)) for k, positions in todo.items()}
+    for batch in loader:
+        for result in label_batch(model, batch, amp, select):
+            k = chunk_of[result['index']]
+            chunk = pending[k]
+            if result['skip'] is None:
+                chunk['images'].append(result['image'])
+                chunk['annotations'][result['image']['id']] = result['annotations']
+            else:
+                chunk['skipped'].append(dict(file_name=result['record'].file_name,
+                                             reason=result['skip']))
+            chunk['dropped'].update(result['dropped'])
+            chunk['left'] -= 1
+            if chunk['left'] == 0:
+                del chunk['left']
+                write_json_atomic(chunk_file(parts, k), pending.pop(k))
+        if bar is not None:
+            bar.update(len(batch))
+    if bar is not None:
+        print()
+
+
+def read_chunks(parts: str, chunk_ids: Sequence[int]
+                ) -> Tuple[List[dict], Dict[int, List[dict]], List[dict], Dict[str, int]]:
+    """Images, annotations per image id, skipped files and dropped counts of those chunks."""
+    images, annotations, skipped, dropped = [], {}, [], Counter()
+    for k in sorted(chunk_ids):
+        path = chunk_file(parts, k)
+        if not osp.isfile(path):
+            raise UserInputError(f'{path} is missing: the labelling of chunk {k} did not finish')
+        part = read_json(path)
+        images.extend(part['images'])
+        skipped.extend(part['skipped'])
+        dropped.update(part.get('dropped', {}))
+        annotations.update({int(i): anns for i, anns in part['annotations'].items()})
+    return images, annotations, skipped, dict(sorted(dropped.items()))
