@@ -59,6 +59,14 @@ train_dataloader = dict(
 # labels (the release: 0.001 at batch 16); 0.002 trains.
 optim_wrapper = dict(optimizer=dict(lr=0.002))
 train_cfg = dict(max_iters=1000, val_interval=1000)
-randomness = dict(seed=0)
+# deterministic kernels: the same run gives the same weights, also when resumed (same speed here)
+randomness = dict(seed=0, deterministic=True)
 val_evaluator = dict(metric=['segm', 'bbox'])  # FreeSOLOHead predicts boxes from masks
 test_evaluator = val_evaluator
+
+# tools/self_train.py: Free Mask labels (made when the training ann_file is missing), then rounds
+self_training = dict(
+    free_mask=dict(config='{{fileDirname}}/free_mask/freemask_mobilenetv2_scenes_cpu.py'),
+    init='config',  # every round restarts from the ImageNet backbone, as the release
+    # later rounds train on the model's own labels, cut at SelfTrainingHook's score_thr 0.3
+    later_rounds_dataset=dict(min_score=0.0))

@@ -91,3 +91,16 @@ train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=30000, val_
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=2500, max_keep_ckpts=3))
 log_processor = dict(by_epoch=False)
 auto_scale_lr = dict(enable=False, base_batch_size=16)
+
+# tools/self_train.py: Free Mask labels of train2017 (made when `pseudo_labels` is missing), then
+# rounds; the model of each round labels train2017 for the next (SelfTrainingHook: score >= 0.3,
+# <= 20 per image, not near full width). Every round restarts from DenseCL, as the release.
+self_training = dict(
+    free_mask=dict(
+        config='{{fileDirname}}/free_mask/freemask_r50_coco.py',
+        ann_file=data_root + 'annotations/instances_train2017.json',  # its image ids only
+        img_root=data_root + 'train2017/',
+        batch_size=4,
+        workers=4),
+    init='config',
+    later_rounds_dataset=dict(min_score=0.0))

@@ -9,6 +9,7 @@ compat.apply()
 
 from .datasets import (FreeMaskLabelDataset, FreeSOLOCopyPaste, ImageOnly,  # noqa: E402
                        LoadFreeMaskLabels, PackFreeSOLOInputs, RandomGaussianBlur)
+from .engine import SelfTrainingHook  # noqa: E402
 from .evaluation import ClassAgnosticCocoMetric  # noqa: E402
 from .free_mask import FreeMask  # noqa: E402
 from .models import (BackboneCheckpoint, EmbeddingCosineLoss,  # noqa: E402
@@ -20,5 +21,5 @@ __all__ = [
     'BackboneCheckpoint', 'ClassAgnosticCocoMetric', 'EmbeddingCosineLoss', 'FreeMask',
     'FreeMaskLabelDataset', 'FreeSOLOCopyPaste', 'FreeSOLODataPreprocessor', 'FreeSOLOHead', 'ImageOnly', 'LoadFreeMaskLabels',
     'PackFreeSOLOInputs', 'PairwiseAffinityLoss', 'ProjectionDiceLoss', 'RandomGaussianBlur',
-    'TorchvisionMobileNetV2', '__version__'
+    'SelfTrainingHook', 'TorchvisionMobileNetV2', '__version__'
 ]

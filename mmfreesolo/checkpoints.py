@@ -7,7 +7,7 @@ import importlib.util
 import os.path as osp
 import pickle
 import zipfile
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import nn
@@ -49,6 +49,19 @@ def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
             isinstance(v, torch.Tensor) for v in state.values()):
         raise UserInputError(f'{path}: holds no state dict of tensors')
     return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+
+
+def checkpoint_progress(path: str) -> Tuple[int, int]:
+    """``(epoch, iter)`` an mmengine checkpoint was saved at, from its ``meta``.
+
+    Loaded safely and memory-mapped: the tensors are not read.
+    """
+    try:
+        checkpoint = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+        return int(checkpoint['meta']['epoch']), int(checkpoint['meta']['iter'])
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError,
+            KeyError, TypeError) as e:
+        raise UserInputError(f'{path}: not an mmengine training checkpoint ({e})') from None
 
 
 def check_state_dict_fits(model: nn.Module, state: Dict[str, torch.Tensor], source: str,

@@ -49,6 +49,14 @@ def test_release_recipe_values():
     assert r101.model.backbone.depth == 101
     assert r101.model.backbone.init_cfg.checkpoint.endswith('densecl_r101_imagenet_200ep.pth')
     assert r101.train_dataloader.dataset.dataset.ann_file == 'free_mask/train2017_r101.json'
+    # self-training: each depth's own Free Mask config, on train2017's images and ids
+    for recipe, depth in ((cfg, 50), (r101, 101)):
+        free_mask = recipe.self_training.free_mask
+        assert free_mask.config == str(REPO / 'configs' / 'free_mask' /
+                                       f'freemask_r{depth}_coco.py')
+        assert Config.fromfile(free_mask.config).model.backbone.depth == depth
+        assert free_mask.ann_file.endswith('instances_train2017.json')
+        assert recipe.self_training.init == 'config'  # every round restarts from DenseCL
 
 
 def test_backbone_checkpoint_loads_strictly(densecl_r50):

@@ -48,7 +48,7 @@ def test_mmfreesolo_scope_from_a_config_outside_the_repo(tmp_path):
 
 def test_every_module_is_in_its_mmdet_registry():
     import mmfreesolo
-    from mmdet.registry import DATASETS, MODELS, TRANSFORMS, WEIGHT_INITIALIZERS
+    from mmdet.registry import DATASETS, HOOKS, MODELS, TRANSFORMS, WEIGHT_INITIALIZERS
     expected = {
         DATASETS: ['FreeMaskLabelDataset'],
         TRANSFORMS: ['FreeSOLOCopyPaste', 'ImageOnly', 'LoadFreeMaskLabels',
@@ -56,6 +56,7 @@ def test_every_module_is_in_its_mmdet_registry():
         MODELS: ['FreeMask', 'FreeSOLOHead', 'FreeSOLODataPreprocessor', 'EmbeddingCosineLoss',
                  'PairwiseAffinityLoss', 'ProjectionDiceLoss', 'TorchvisionMobileNetV2'],
         WEIGHT_INITIALIZERS: ['BackboneCheckpoint'],
+        HOOKS: ['SelfTrainingHook'],
     }
     for registry, names in expected.items():
         for name in names:

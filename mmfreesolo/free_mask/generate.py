@@ -21,7 +21,8 @@ from ..errors import UserInputError
 from ..pseudo_labels.chunked_labelling import (chunk_file, label_chunks, prepare_parts,
                                                read_chunks)
 from ..pseudo_labels.image_source import ImageRecord, chunk_ranges, list_digest
-from ..pseudo_labels.label_file import FORMAT_VERSION, assemble, shard_path
+from ..pseudo_labels.label_file import (FORMAT_VERSION, assemble, label_file_complete,
+                                        shard_path)
 
 
 def build_free_mask(cfg: Config, device: str = 'cpu') -> torch.nn.Module:
@@ -73,7 +74,7 @@ def run_free_mask(cfg: Config,
         raise UserInputError('--batch-size and --chunk-size must be positive')
     target = shard_path(out, shard_id, num_shards)
     parts = target + '.parts'
-    if osp.isfile(target) and not osp.isdir(parts):
+    if label_file_complete(target):
         print(f'{target} is complete; nothing to do')
         return target
 

@@ -7,6 +7,7 @@ and area computed from the mask, ``score`` (decayed maskness) and, when computed
 from __future__ import annotations
 
 import glob
+import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -70,11 +71,29 @@ def shard_path(out: str, shard_id: int, num_shards: int) -> str:
     return f'{stem}.shard-{shard_id:03d}-of-{num_shards:03d}{ext or ".json"}'
 
 
-def merge_shards(out: str, shard_files: Optional[Sequence[str]] = None) -> dict:
+def label_file_complete(path: str) -> bool:
+    """Whether a label file was fully written: it is there and no unfinished chunks are beside
+    it (a run writes ``<path>.parts/`` first and removes it last)."""
+    return osp.isfile(path) and not osp.isdir(path + '.parts')
+
+
+def unfinished_shards(out: str, num_shards: int) -> List[int]:
+    """The shards of a run into ``out`` still to be done; none once ``out`` is complete."""
+    if num_shards < 1:
+        raise UserInputError(f'the number of shards must be positive, got {num_shards}')
+    if label_file_complete(out):
+        return []
+    return [k for k in range(num_shards)
+            if not label_file_complete(shard_path(out, k, num_shards))]
+
+
+def merge_shards(out: str, shard_files: Optional[Sequence[str]] = None,
+                 remove: bool = False) -> dict:
     """Join shard outputs into ``out``: the same file a single run would have written.
 
     Checks that every shard of the run is there once, that they label the same image list, and
-    that no image is missing or labelled twice.
+    that no image is missing or labelled twice. With ``remove``, the shard files are deleted
+    once ``out`` is written.
     """
     if not shard_files:
         stem, ext = osp.splitext(out)
@@ -121,4 +140,7 @@ def merge_shards(out: str, shard_files: Optional[Sequence[str]] = None) -> dict:
         raise UserInputError(f'the shards hold {len(seen)} images, the run has {expected}')
     merged = assemble(images, annotations, skipped, info)
     write_json_atomic(out, merged)
+    if remove:
+        for path, _ in shards:
+            os.unlink(path)
     return merged

@@ -44,3 +44,32 @@ def test_slurm_launcher_two_processes(scenes, tmp_path):
     for p, out in zip(procs, outputs):
         assert p.returncode == 0, out[-5000:]
     _check_distributed_run(tmp_path, outputs[0])
+
+
+LABEL_ONLY_CONFIG = f"""
+_base_ = '{REPO}/configs/freesolo_mobilenetv2_scenes_cpu.py'
+train_cfg = dict(max_iters=0)  # no training: the initialised model labels the images
+train_dataloader = dict(dataset=dict(ann_file='annotations/instances_train.json'))
+model = dict(test_cfg=dict(score_thr=0.0, filter_thr=0.0))
+custom_hooks = [dict(type='SelfTrainingHook', score_thr=0.005, chunk_size=3)]
+"""
+
+
+def test_self_training_labels_over_two_processes_equal_one_process(scenes, tmp_path):
+    """Chunks of 3 of the 8 images dealt to 2 ranks: each image labelled once, by one rank,
+    and rank 0 writes the same file as a single process."""
+    config = tmp_path / 'label_only.py'
+    config.write_text(LABEL_ONLY_CONFIG)
+    env = scenes_env(scenes)
+    assert_ok(run(['tools/train.py', str(config), '--work-dir', str(tmp_path / 'one')],
+                  env=env))
+    two = run(['-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port',
+               str(free_port()), 'tools/train.py', str(config), '--launcher', 'pytorch',
+               '--work-dir', str(tmp_path / 'two')], env=env)
+    assert_ok(two)
+    assert 'labelling 8 training images' in two.stdout and '(2 process(es))' in two.stdout
+    one_labels = json.loads((tmp_path / 'one' / 'self_training_labels.json').read_text())
+    two_labels = json.loads((tmp_path / 'two' / 'self_training_labels.json').read_text())
+    assert two_labels == one_labels
+    assert len(one_labels['images']) == 8 and one_labels['annotations']
+    assert len({img['id'] for img in one_labels['images']}) == 8

@@ -1,0 +1,3 @@
+from .hooks import SelfTrainingHook
+
+__all__ = ['SelfTrainingHook']

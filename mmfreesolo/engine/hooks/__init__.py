@@ -1,0 +1,3 @@
+from .self_training_hook import SelfTrainingHook
+
+__all__ = ['SelfTrainingHook']
