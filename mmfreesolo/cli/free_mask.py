@@ -8,7 +8,7 @@ import torch
 from mmengine.config import DictAction
 
 from ..errors import UserInputError, exit_on_user_error
-from ..free_mask.generate import run_free_mask
+from ..free_mask.generate import build_free_mask, run_free_mask
 from ..pseudo_labels.chunked_labelling import AMP_DTYPES
 from ..pseudo_labels.image_source import list_images
 from .config_checks import load_config
@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                         'available, else cpu')
     parser.add_argument('--amp', choices=sorted(AMP_DTYPES), help='autocast dtype (CUDA)')
     parser.add_argument('--no-progress', action='store_true')
+    parser.add_argument('--check-only', action='store_true',
+                        help='check the config, checkpoint and images, label nothing')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser
 
@@ -58,6 +60,10 @@ def main(argv: Optional[List[str]] = None) -> str:
     if args.checkpoint:
         cfg.model.backbone_checkpoint = args.checkpoint
     records = list_images(args.images, args.ann_file, args.img_root)
+    if args.check_only:
+        build_free_mask(cfg)  # loads the backbone checkpoint strictly
+        print(f'{args.config}: {len(records)} images to label into {args.out}')
+        return args.out
     path = run_free_mask(cfg, records, args.out, source=args.images or args.ann_file,
                          shard_id=args.shard_id, num_shards=args.num_shards,
                          batch_size=batch_size, chunk_size=args.chunk_size,

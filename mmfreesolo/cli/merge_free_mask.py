@@ -14,13 +14,15 @@ def build_parser() -> argparse.ArgumentParser:
                         'run with, used to find them when none are listed')
     parser.add_argument('shards', nargs='*', help='shard files (default: OUT stem '
                         '.shard-*-of-*.json)')
+    parser.add_argument('--remove-shards', action='store_true',
+                        help='delete the shard files once OUT is written')
     return parser
 
 
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> dict:
     args = build_parser().parse_args(argv)
-    merged = merge_shards(args.out, args.shards)
+    merged = merge_shards(args.out, args.shards, remove=args.remove_shards)
     info = merged['info']
     print(f'wrote {args.out}: {info["num_images"]} images, {info["num_masks"]} masks, '
           f'{len(info["skipped"])} skipped')

@@ -1,0 +1,1 @@
+"""Spreading the stages over a Slurm cluster with submitit."""
