@@ -101,3 +101,18 @@ def test_two_view_copy_paste_training_step(scenes, tmp_path, densecl_r50):
     assert torch.isfinite(total)
     total.backward()
     assert model.mask_head.conv_kernel.weight.grad.abs().sum() > 0
+
+
+def test_image_folder_config_is_the_recipe_on_a_folder_without_validation():
+    cfg = Config.fromfile(str(REPO / 'configs' / 'freesolo_r50_image_folder.py'))
+    recipe = Config.fromfile(str(REPO / 'configs' / 'freesolo_r50_coco.py'))
+    labels = cfg.train_dataloader.dataset.dataset
+    assert (labels.data_root, labels.ann_file, labels.data_prefix.img) == (
+        'data/my_images/', 'free_mask_labels.json', 'images/')
+    assert labels.pipeline == recipe.train_dataloader.dataset.dataset.pipeline
+    assert cfg.model == recipe.model and cfg.optim_wrapper == recipe.optim_wrapper
+    assert cfg.val_dataloader is None and cfg.test_dataloader is None
+    assert cfg.self_training.free_mask.images == 'data/my_images/images/'
+    assert not cfg.self_training.free_mask.ann_file
+    from mmfreesolo.pseudo_labels.image_source import inference_pipeline
+    assert inference_pipeline(cfg) == recipe.test_pipeline

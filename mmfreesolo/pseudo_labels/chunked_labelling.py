@@ -102,6 +102,17 @@ def label_batch(model,
     return labelled
 
 
+def label_images(model,
+                 records: Sequence[ImageRecord],
+                 pipeline: Sequence[dict],
+                 batch_size: int = 1,
+                 select: Optional[InstanceSelection] = None) -> List[dict]:
+    """:func:`label_batch` results of every image, in order, written nowhere (for pictures)."""
+    loader = DataLoader(ImagesToLabel(records, pipeline), batch_size=batch_size,
+                        collate_fn=keep_list)
+    return [result for batch in loader for result in label_batch(model, batch, select=select)]
+
+
 def label_chunks(model,
                  records: Sequence[ImageRecord],
                  pipeline: Sequence[dict],

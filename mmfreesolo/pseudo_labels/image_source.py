@@ -78,6 +78,19 @@ def chunk_ranges(num_images: int, chunk_size: int, shard_id: int = 0,
             if k % num_shards == shard_id}
 
 
+def inference_pipeline(cfg) -> Sequence[dict]:
+    """The pipeline a config reads images for inference with: its test (else val) dataloader's,
+    else its ``test_pipeline`` (a config without ground truth has no such dataloaders)."""
+    for split in ('test', 'val'):
+        loader = cfg.get(f'{split}_dataloader')
+        if loader and loader.get('dataset', {}).get('pipeline'):
+            return loader['dataset']['pipeline']
+    if cfg.get('test_pipeline'):
+        return cfg.test_pipeline
+    raise UserInputError(f'{cfg.filename}: no test or val dataloader, nor a test_pipeline, to '
+                         'read images with')
+
+
 def read_image(path: str) -> np.ndarray:
     """Decode any common image as (H, W, 3) uint8 BGR, upright per its EXIF orientation.
 

@@ -15,7 +15,7 @@ from ..pseudo_labels.image_source import read_image
 from .overlay import draw_instances
 
 
-def _instances(anns: List[dict], shape) -> tuple:
+def annotations_to_instances(anns: List[dict], shape) -> tuple:
     """(masks (N, H, W) bool, boxes (N, 4) XYXY, scores (N, ) or None) of COCO annotations."""
     if not anns:
         return np.zeros((0, ) + tuple(shape), bool), np.zeros((0, 4)), None
@@ -53,13 +53,15 @@ def draw_label_file(labels_file: str, img_root: str, out_dir: str,
             image = read_image(path)[..., ::-1]
         except (OSError, ValueError) as e:
             raise UserInputError(f'{path}: cannot draw it ({e})') from None
-        masks, boxes, scores = _instances(by_image.get(img['id'], []), image.shape[:2])
+        masks, boxes, scores = annotations_to_instances(by_image.get(img['id'], []),
+                                                        image.shape[:2])
         panels = [draw_instances(image, masks, boxes,
                                  scores if scores is not None else np.ones(len(masks)))]
         if gt is not None:
             if img['file_name'] not in gt_by_name:
                 raise UserInputError(f'{img["file_name"]} is not in {gt_file}')
-            gt_masks, gt_boxes, _ = _instances(gt_by_name[img['file_name']], image.shape[:2])
+            gt_masks, gt_boxes, _ = annotations_to_instances(gt_by_name[img['file_name']],
+                                                             image.shape[:2])
             panels.insert(0, draw_instances(image, gt_masks, gt_boxes))
         name = osp.splitext(img['file_name'].replace('/', '_'))[0] + '.png'
         target = osp.join(out_dir, name)

@@ -29,10 +29,11 @@ def draw_instances(image: np.ndarray,
         (H, W, 3) uint8 RGB with the instances drawn.
     """
     visualizer = DetLocalVisualizer.get_instance(_VISUALIZER, alpha=0.5, line_width=1)
-    visualizer.dataset_meta = dict(classes=('object', ), palette='random')
+    # mmdet colours instances by label: one "object" label per instance gives each its colour
+    visualizer.dataset_meta = dict(classes=('object', ) * max(len(masks), 1), palette='random')
     instances = InstanceData()
     instances.masks = torch.as_tensor(np.asarray(masks, dtype=bool))
-    instances.labels = torch.zeros(len(masks), dtype=torch.long)
+    instances.labels = torch.arange(len(masks), dtype=torch.long)
     if boxes is not None:
         instances.bboxes = torch.as_tensor(np.asarray(boxes, dtype=np.float32)).reshape(-1, 4)
     sample = DetDataSample()

@@ -18,7 +18,8 @@ from ...atomic_write import write_json_atomic
 from ...checkpoints import file_sha256
 from ...errors import UserInputError
 from ...pseudo_labels.chunked_labelling import label_chunks, prepare_parts, read_chunks
-from ...pseudo_labels.image_source import chunk_ranges, list_digest, list_images
+from ...pseudo_labels.image_source import (chunk_ranges, inference_pipeline, list_digest,
+                                           list_images)
 from ...pseudo_labels.label_file import FORMAT_VERSION, assemble, label_file_complete
 from ...pseudo_labels.prediction_selection import PredictionSelection
 
@@ -49,7 +50,8 @@ class SelfTrainingHook(Hook):
         batch_size: images per forward.
         chunk_size: images per atomically written chunk (the unit of resuming).
         num_workers: image loading processes.
-        pipeline: the pipeline images are read with; default the test (else val) dataloader's.
+        pipeline: the pipeline images are read with; default the test (else val) dataloader's,
+            else the config's ``test_pipeline``.
     """
     priority = 'VERY_LOW'  # after the CheckpointHook has saved the last weights
 
@@ -139,14 +141,7 @@ class SelfTrainingHook(Hook):
         return list_images(ann_file=ann_file, img_root=img_root), ann_file
 
     def _pipeline(self, runner) -> Sequence[dict]:
-        if self.pipeline is not None:
-            return self.pipeline
-        for split in ('test', 'val'):
-            loader = runner.cfg.get(f'{split}_dataloader')
-            if loader and loader.get('dataset', {}).get('pipeline'):
-                return loader['dataset']['pipeline']
-        raise UserInputError('SelfTrainingHook: give it a pipeline, or configure a test or '
-                             'val dataloader whose pipeline it can use')
+        return self.pipeline if self.pipeline is not None else inference_pipeline(runner.cfg)
 
     def _run_info(self, runner, records, ann_file: str, checkpoint: Optional[str],
                   iteration: Optional[int]) -> dict:

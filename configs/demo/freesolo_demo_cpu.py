@@ -1,0 +1,7 @@
+# The demo of `make demo` (tools/demo_pipeline.py): FreeSOLO's whole pipeline on generated scenes
+# at CPU scale, with the offline ImageNet MobileNetV2 (supervised; the paper's backbone is a
+# self-supervised DenseCL ResNet, see the README). Free Mask labels the train scenes, then two
+# rounds of FreeSOLO train on them; every stage is scored on the val scenes and drawn.
+_base_ = '../freesolo_mobilenetv2_scenes_cpu.py'
+
+demo = dict(num_train=256, num_val=48, num_pictures=4, photos=True)

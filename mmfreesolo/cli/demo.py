@@ -1,0 +1,88 @@
+"""Draw what a trained model, or Free Mask alone, finds on any images."""
+from __future__ import annotations
+
+import argparse
+import os
+import os.path as osp
+from typing import List, Optional
+
+import cv2
+import torch
+from mmdet.apis import init_detector
+from mmengine.structures import InstanceData
+
+from ..checkpoints import check_state_dict_fits, read_state_dict
+from ..errors import UserInputError, exit_on_user_error
+from ..free_mask.generate import build_free_mask
+from ..pseudo_labels.chunked_labelling import label_images
+from ..pseudo_labels.image_source import (ImageRecord, inference_pipeline, list_images,
+                                          read_image)
+from ..visualization.label_pictures import annotations_to_instances
+from ..visualization.stage_pictures import draw_panel
+from .config_checks import load_config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description='Overlays of the instances a FreeSOLO model (with its checkpoint) or a Free '
+        'Mask config finds on an image or a folder of images')
+    parser.add_argument('images', help='an image file, or a folder (searched recursively)')
+    parser.add_argument('--config', required=True, help='a training config, or a Free Mask one')
+    parser.add_argument('--checkpoint', help='the trained weights (needed for a training '
+                        'config; for Free Mask, backbone weights instead of the config\'s)')
+    parser.add_argument('--out', required=True, help='folder for the PNG overlays')
+    parser.add_argument('--score-thr', type=float, default=0.3,
+                        help='draw predictions scored at least this (default 0.3, the '
+                        'self-training cut; Free Mask applies its own)')
+    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    return parser
+
+
+def _records(path: str) -> List[ImageRecord]:
+    if osp.isfile(path):
+        return [ImageRecord(1, osp.basename(path), path)]
+    return list_images(path)
+
+
+@exit_on_user_error
+def main(argv: Optional[List[str]] = None) -> List[str]:
+    args = build_parser().parse_args(argv)
+    cfg = load_config(args.config)
+    records = _records(args.images)
+    if cfg.model.get('type') == 'FreeMask':
+        if args.checkpoint:
+            cfg.model.backbone_checkpoint = args.checkpoint
+        model, pipeline, select, title = build_free_mask(cfg, args.device), cfg.test_pipeline, \
+            None, 'Free Mask'
+    else:
+        if not args.checkpoint:
+            raise UserInputError(f'{args.config} is a training config: give its --checkpoint')
+        state = read_state_dict(args.checkpoint)
+        model = init_detector(cfg, args.checkpoint, palette='random', device=args.device)
+        check_state_dict_fits(model, state, args.checkpoint, args.config)
+        pipeline = inference_pipeline(cfg)
+        title = osp.splitext(osp.basename(args.checkpoint))[0]
+
+        def select(instances: InstanceData):
+            return instances[instances.scores >= args.score_thr], {}
+
+    os.makedirs(args.out, exist_ok=True)
+    written = []
+    for record, result in zip(records, label_images(model, records, pipeline, args.batch_size,
+                                                    select)):
+        if result['skip'] is not None:
+            print(f'skipped {record.file_name}: {result["skip"]}')
+            continue
+        image = read_image(record.path)[..., ::-1]
+        masks, boxes, scores = annotations_to_instances(result['annotations'], image.shape[:2])
+        target = osp.join(args.out, osp.splitext(record.file_name.replace('/', '_'))[0] + '.png')
+        cv2.imwrite(target, draw_panel(image, f'{title}: {len(masks)} instances', masks, boxes,
+                                       scores)[..., ::-1])
+        written.append(target)
+    print(f'wrote {len(written)} overlays to {args.out}')
+    return written
+
+
+if __name__ == '__main__':
+    main()

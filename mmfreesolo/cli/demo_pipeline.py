@@ -1,0 +1,32 @@
+"""The main job on an embedded default (``make demo``): generated scenes and bundled photos,
+Free Mask, FreeSOLO rounds 1 and 2, each stage scored on the val scenes and drawn."""
+from __future__ import annotations
+
+import argparse
+import os.path as osp
+from typing import List, Optional
+
+from ..compat import configs_root
+from ..demo.pipeline import DemoPipeline
+from ..errors import exit_on_user_error
+
+DEFAULT_CONFIG = osp.join(configs_root(), 'demo', 'freesolo_demo_cpu.py')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--out', default='outputs/demo', help='the output folder')
+    parser.add_argument('--config', default=DEFAULT_CONFIG,
+                        help='a FreeSOLO config with demo and self_training sections '
+                        '(default: configs/demo/freesolo_demo_cpu.py)')
+    return parser
+
+
+@exit_on_user_error
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = build_parser().parse_args(argv)
+    return DemoPipeline(args.config, args.out).run()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,167 @@
+"""The whole pipeline on an embedded default, into one folder: generated scenes (scored) and the
+photos bundled with scikit-image (drawn), Free Mask, FreeSOLO rounds 1 and 2, each stage
+evaluated class-agnostically on the val scenes and drawn on the same images.
+
+    OUT/config.py                 the config it ran, every path resolved
+    OUT/scenes/, OUT/photos/      the data
+    OUT/work/                     tools/self_train.py's work dir (summary.json, summary.png, ...)
+    OUT/ap_table.{json,md}        class-agnostic val AP of each stage, in order
+    OUT/pictures/<image>.png      per image: ground truth | Free Mask | round 1 | round 2
+    OUT/pictures/<stage>/<image>.png   each stage's overlay alone
+
+The config's ``demo`` section sizes it: ``dict(num_train, num_val, num_pictures, photos)``.
+Stopped and started again with the same arguments, it continues (self-training resumes).
+"""
+from __future__ import annotations
+
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+from mmdet.apis import init_detector
+from mmengine.config import Config
+
+from ..atomic_write import write_json_atomic
+from ..cli.config_checks import load_config
+from ..datasets.coco_file_check import read_json
+from ..datasets.scenes import generate_scenes
+from ..engine.self_training import SelfTraining
+from ..free_mask.generate import build_free_mask
+from ..pseudo_labels.chunked_labelling import label_images
+from ..pseudo_labels.image_source import (ImageRecord, inference_pipeline, list_images,
+                                          read_image)
+from ..pseudo_labels.prediction_selection import PredictionSelection
+from ..visualization.label_pictures import annotations_to_instances
+from ..visualization.stage_pictures import draw_panel, side_by_side
+from .photos import write_photos
+
+STAGE_TITLES = {'free_mask': 'Free Mask', 'round_1': 'FreeSOLO round 1',
+                'round_2': 'FreeSOLO round 2'}
+METRICS = (('segm_mAP', 'mask AP'), ('segm_mAP_50', 'mask AP50'), ('segm_mAP_75', 'mask AP75'),
+           ('bbox_mAP', 'box AP'), ('bbox_mAP_50', 'box AP50'))
+
+
+def prepare_data(out_dir: str, settings: dict) -> str:
+    """Generated scenes (once: they are deterministic) and the photos; the scenes folder."""
+    scenes = osp.join(out_dir, 'scenes')
+    if not osp.isfile(osp.join(scenes, 'annotations', 'instances_val.json')):
+        print(f'== generating {settings["num_train"]} train and {settings["num_val"]} val '
+              f'scenes into {scenes}', flush=True)
+        generate_scenes(scenes, settings['num_train'], settings['num_val'])
+    if settings.get('photos', True):
+        write_photos(osp.join(out_dir, 'photos'))
+    return scenes
+
+
+def ap_table(summary: dict) -> List[dict]:
+    """One row per stage, in pipeline order: its val metrics."""
+    return [dict(stage=STAGE_TITLES.get(s['stage'], s['stage']),
+                 **{name: s['val'].get(key) for key, name in METRICS}) for s in summary['stages']]
+
+
+def format_markdown(rows: Sequence[dict]) -> str:
+    header = ['stage'] + [name for _, name in METRICS]
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    for row in rows:
+        lines.append('| ' + ' | '.join([row['stage']] + [
+            '-' if row[name] is None else f'{row[name]:.3f}' for _, name in METRICS]) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+class DemoPipeline:
+    """Run (or continue) the demo of ``config`` into ``out_dir``."""
+
+    def __init__(self, config: str, out_dir: str) -> None:
+        self.out_dir = osp.abspath(out_dir)
+        os.makedirs(self.out_dir, exist_ok=True)
+        probe = Config.fromfile(config)  # the demo section says how much data to make
+        self.settings = probe.demo
+        self.scenes = prepare_data(self.out_dir, self.settings)
+        os.environ['MMFREESOLO_SCENES'] = self.scenes + os.sep  # read by the CPU configs
+        self.cfg = load_config(config)
+        self.cfg.dump(osp.join(self.out_dir, 'config.py'))
+
+    def run(self) -> dict:
+        training = SelfTraining(self.cfg, rounds=2, work_dir=osp.join(self.out_dir, 'work'))
+        summary = training.run()
+        rows = ap_table(summary)
+        write_json_atomic(osp.join(self.out_dir, 'ap_table.json'), rows, indent=2)
+        table = format_markdown(rows)
+        with open(osp.join(self.out_dir, 'ap_table.md'), 'w') as f:
+            f.write(table)
+        print('\nclass-agnostic AP on the val scenes, per stage:\n' + table, flush=True)
+        pictures = self.draw_pictures(training, summary)
+        print(f'done: {len(pictures)} pictures in {osp.join(self.out_dir, "pictures")}, '
+              f'AP table in {osp.join(self.out_dir, "ap_table.md")}', flush=True)
+        return dict(summary=summary, ap_table=rows, pictures=pictures)
+
+    # pictures --------------------------------------------------------------------------------
+
+    def picture_images(self) -> List[ImageRecord]:
+        val = list_images(ann_file=osp.join(self.scenes, 'annotations', 'instances_val.json'),
+                          img_root=osp.join(self.scenes, 'val'))
+        records = val[:self.settings.get('num_pictures', 4)]
+        photos = osp.join(self.out_dir, 'photos')
+        if osp.isdir(photos):
+            records += [ImageRecord(10**6 + r.id, 'photo_' + r.file_name, r.path)
+                        for r in list_images(photos)]
+        return records
+
+    def stage_annotations(self, training: SelfTraining, summary: dict,
+                          records: Sequence[ImageRecord]) -> Dict[str, List[Optional[list]]]:
+        """Per stage (ground truth first), each picture image's annotations (None: no ground
+        truth, or the image could not be read)."""
+        gt = read_json(osp.join(self.scenes, 'annotations', 'instances_val.json'))
+        by_image: Dict[int, list] = {img['id']: [] for img in gt['images']}
+        for ann in gt['annotations']:
+            by_image[ann['image_id']].append(ann)
+        stages = {'ground truth': [by_image.get(r.id) for r in records]}
+
+        print(f'== drawing every stage on {len(records)} images', flush=True)
+        free_mask_cfg = load_config(self.cfg.self_training.free_mask.config)
+        stages[STAGE_TITLES['free_mask']] = self._labels(
+            build_free_mask(free_mask_cfg), records, free_mask_cfg.test_pipeline)
+        hook = next((h for h in self.cfg.get('custom_hooks', [])
+                     if h['type'] == 'SelfTrainingHook'), {})
+        keep = PredictionSelection(hook.get('score_thr', 0.3), hook.get('max_per_img', 20),
+                                   hook.get('max_width_ratio', 0.95))
+        for r, stage in enumerate(summary['stages'][1:], start=1):
+            cfg = training.round_config(r, makes_labels=False)
+            model = init_detector(cfg, stage['checkpoint'], palette='random', device='cpu')
+            stages[STAGE_TITLES.get(stage['stage'], stage['stage'])] = self._labels(
+                model, records, inference_pipeline(cfg), keep)
+        return stages
+
+    @staticmethod
+    def _labels(model, records, pipeline, select=None) -> List[Optional[list]]:
+        return [result['annotations'] if result['skip'] is None else None
+                for result in label_images(model, records, pipeline, select=select)]
+
+    def draw_pictures(self, training: SelfTraining, summary: dict) -> List[str]:
+        records = self.picture_images()
+        stages = self.stage_annotations(training, summary, records)
+        folder = osp.join(self.out_dir, 'pictures')
+        written = []
+        for i, record in enumerate(records):
+            image = read_image(record.path)[..., ::-1]
+            panels = []
+            for title, annotations in stages.items():
+                if annotations[i] is None:
+                    label = 'photo (no ground truth)' if title == 'ground truth' else title
+                    panel = draw_panel(image, label)
+                else:
+                    masks, boxes, scores = annotations_to_instances(annotations[i],
+                                                                    image.shape[:2])
+                    panel = draw_panel(image, title, masks, boxes,
+                                       None if title == 'ground truth' else scores)
+                panels.append(panel)
+                stage_dir = osp.join(folder, title.lower().replace(' ', '_'))
+                os.makedirs(stage_dir, exist_ok=True)
+                name = osp.splitext(record.file_name.replace('/', '_'))[0] + '.png'
+                cv2.imwrite(osp.join(stage_dir, name), panel[..., ::-1])
+            target = osp.join(folder, name)
+            cv2.imwrite(target, side_by_side(panels)[..., ::-1])
+            written.append(target)
+        return written
+

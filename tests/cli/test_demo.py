@@ -1,0 +1,112 @@
+"""The demo: tools/demo.py draws a model's or Free Mask's instances on any images, and the
+pipeline of `make demo` (here at a reduced size) writes every artefact, stages in order."""
+import json
+import re
+
+import cv2
+import pytest
+from mmengine.config import Config
+
+from conftest import CPU_CONFIG, REPO, assert_ok, assert_one_line_error, run, scenes_env
+from mmfreesolo.demo.photos import PHOTOS
+
+FREE_MASK = str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py')
+STAGES = ['Free Mask', 'FreeSOLO round 1', 'FreeSOLO round 2']
+
+
+@pytest.fixture(scope='module')
+def images(scenes, tmp_path_factory):
+    """Two val scenes, a photo, and a file that is no image."""
+    folder = tmp_path_factory.mktemp('demo_images')
+    for name in ('000001.png', '000002.png'):
+        (folder / name).write_bytes((scenes / 'val' / name).read_bytes())
+    from mmfreesolo.demo.photos import write_photos
+    write_photos(str(folder), ['coffee'])
+    (folder / 'notes.txt').write_text('not an image')
+    return folder
+
+
+def _read_png(path):
+    image = cv2.imread(str(path))
+    assert image is not None, path
+    return image
+
+
+def test_demo_tool_with_free_mask_alone(images, scenes, tmp_path):
+    result = run(['tools/demo.py', str(images), '--config', FREE_MASK, '--out', str(tmp_path)],
+                 env=scenes_env(scenes))
+    assert_ok(result)
+    assert 'skipped notes.txt' in result.stdout and 'wrote 3 overlays' in result.stdout
+    assert sorted(p.name for p in tmp_path.glob('*.png')) == ['000001.png', '000002.png',
+                                                             'coffee.png']
+    scene = _read_png(tmp_path / '000001.png')
+    assert scene.shape[1] == 256, 'a 128 px scene is drawn at 256 px'
+    assert _read_png(tmp_path / 'coffee.png').shape[1] == 600
+
+
+def test_demo_tool_with_a_trained_model(images, scenes, tmp_path):
+    work = tmp_path / 'train'
+    assert_ok(run(['tools/train.py', CPU_CONFIG, '--work-dir', str(work), '--cfg-options',
+                   'train_cfg.max_iters=2', 'train_cfg.val_interval=100'], env=scenes_env(scenes)))
+    out = tmp_path / 'overlays'
+    result = run(['tools/demo.py', str(images / '000001.png'), '--config', CPU_CONFIG,
+                  '--checkpoint', str(work / 'iter_2.pth'), '--out', str(out), '--score-thr',
+                  '0'], env=scenes_env(scenes))
+    assert_ok(result)
+    assert 'wrote 1 overlays' in result.stdout
+    _read_png(out / '000001.png')
+
+    missing = run(['tools/demo.py', str(images), '--config', CPU_CONFIG, '--out', str(out)],
+                  env=scenes_env(scenes))
+    assert_one_line_error(missing, 'give its --checkpoint')
+    other = run(['tools/demo.py', str(images), '--config', CPU_CONFIG, '--checkpoint',
+                 str(REPO / 'README.md'), '--out', str(out)], env=scenes_env(scenes))
+    assert_one_line_error(other, 'not a PyTorch checkpoint')
+
+
+DEMO_TEST_CONFIG = f"""
+_base_ = '{REPO}/configs/demo/freesolo_demo_cpu.py'
+demo = dict(num_train=16, num_val=4, num_pictures=2, photos=True)
+train_cfg = dict(max_iters=30, val_interval=30)
+default_hooks = dict(checkpoint=dict(interval=30, max_keep_ckpts=1), logger=dict(interval=10))
+# 16 scenes and 30 iterations: looser cuts than the demo's, so that every round has labels
+train_dataloader = dict(dataset=dict(min_score=0.6))
+model = dict(test_cfg=dict(score_thr=0.05))
+custom_hooks = [dict(type='SelfTrainingHook', score_thr=0.1, max_per_img=20)]
+"""
+
+
+def test_demo_pipeline_writes_every_artefact(tmp_path):
+    config = tmp_path / 'demo_test.py'
+    config.write_text(DEMO_TEST_CONFIG)
+    out = tmp_path / 'demo'
+    result = run(['tools/demo_pipeline.py', '--config', str(config), '--out', str(out)],
+                 timeout=1500)
+    assert_ok(result)
+
+    used = Config.fromfile(str(out / 'config.py'))
+    assert used.train_cfg.max_iters == 30
+    assert used.train_dataloader.dataset.data_root == str(out / 'scenes') + '/'
+
+    rows = json.loads((out / 'ap_table.json').read_text())
+    assert [row['stage'] for row in rows] == STAGES
+    for row in rows:
+        for metric in ('mask AP', 'mask AP50', 'mask AP75', 'box AP', 'box AP50'):
+            assert 0 <= row[metric] <= 1, (row['stage'], metric)
+    table = (out / 'ap_table.md').read_text().splitlines()
+    assert len(table) == 2 + 3 and table[2].startswith('| Free Mask |')
+    assert f'{rows[2]["mask AP"]:.3f}' in table[4]
+    assert 'class-agnostic AP on the val scenes' in result.stdout and table[4] in result.stdout
+    assert re.search(r'== round 2 of 2', result.stdout), 'progress is shown'
+
+    names = ['000001', '000002'] + [f'photo_{p}' for p in PHOTOS]
+    pictures = out / 'pictures'
+    assert sorted(p.stem for p in pictures.glob('*.png')) == sorted(names)
+    for name in names:
+        row = _read_png(pictures / f'{name}.png')
+        panel = _read_png(pictures / 'ground_truth' / f'{name}.png')
+        assert row.shape[0] == panel.shape[0] and row.shape[1] == 4 * panel.shape[1] + 3 * 6
+        for stage in ('free_mask', 'freesolo_round_1', 'freesolo_round_2'):
+            assert _read_png(pictures / stage / f'{name}.png').shape == panel.shape
+    assert (out / 'work' / 'summary.png').exists()
+    assert (out / 'photos' / 'astronaut.png').exists()
