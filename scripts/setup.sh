@@ -91,8 +91,10 @@ assert mmcv.__version__ == sys.argv[1], mmcv.__version__
 EOF
 }
 if ! mmcv_ok; then
-  key=$("$PY" -c "import sys, torch
-cuda = 'cu' + torch.version.cuda.replace('.', '') if torch.cuda.is_available() else 'cpuops'
+  # FORCE_CUDA=1 builds CUDA ops on a node whose GPU is not visible (mmcv's setup.py reads it)
+  key=$("$PY" -c "import os, sys, torch
+cuda_build = torch.version.cuda and (torch.cuda.is_available() or os.environ.get('FORCE_CUDA') == '1')
+cuda = 'cu' + torch.version.cuda.replace('.', '') if cuda_build else 'cpuops'
 print(f'mmcv{sys.argv[1]}-torch{torch.__version__.replace(\"+\", \"_\")}-py{sys.version_info[0]}{sys.version_info[1]}-{cuda}')" "$MMCV_VERSION")
   wheel_dir=$CACHE/wheels/$key
   if ! ls "$wheel_dir"/mmcv-*.whl >/dev/null 2>&1; then
