@@ -134,9 +134,9 @@ def main():
                     labels.append(json.load(f))
         assert all(other == labels[0] for other in labels), 'the runs\' labels differ'
     ratios = [one / two for one, two in zip(seconds[1], seconds[2])]
+    medians = statistics.median(seconds[1]) / statistics.median(seconds[2])
     print('speed-up of 2 tasks over 1, per repeat: ' + ', '.join(f'{r:.2f}x' for r in ratios)
-          + f'; of the medians: {statistics.median(seconds[1]) / statistics.median(seconds[2]):.2f}x'
-          ' (identical labels)')
+          + f'; of the medians: {medians:.2f}x (identical labels)')
 
 
 if __name__ == '__main__':

@@ -8,12 +8,13 @@
 #   python tools/test.py configs/freesolo_mobilenetv2_scenes_cpu.py \
 #       work_dirs/freesolo_mobilenetv2_scenes_cpu/iter_1000.pth
 #
-# On 256 train / 48 val scenes (seed 0), 1000 iterations take about 6 min on 2 cores. Class-
+# On 256 train / 48 val scenes (seed 0), 1000 iterations take about 5 min on 2 cores. Class-
 # agnostic mask AP / AP50 / AP75 on the val scenes (tests/cli/test_freesolo_end_to_end.py):
 #   Free Mask labels themselves:                  0.049 / 0.166 / 0.008
-#   this config (seed 0, 2 threads, as the test):  0.071 / 0.188 / 0.027 and 0.086 / 0.218 / 0.054
-#     in two runs (CPU training is not bit-reproducible even with the seed)
-#   on one thread, training seeds 0 and 1:         0.063 / 0.182 / 0.023, 0.080 / 0.220 / 0.039
+#   this config (seed 0, 2 threads, as the test):  0.079 / 0.219 / 0.052 (make demo's round 1)
+#   while it still sampled by epochs, without deterministic kernels: 0.071 / 0.188 / 0.027 and
+#     0.086 / 0.218 / 0.054 in two runs; on one thread, seeds 0 and 1: 0.063 / 0.182 / 0.023,
+#     0.080 / 0.220 / 0.039
 #   with the paper's a = 0.1 (three runs): 0.070 and 0.045 after 1000 iterations, and one run
 #   at 0.000 after 500, its masks scattered pixels spanning whole boxes (the max projection's
 #   degenerate solution); a = 0.5 held the masks to the labels' mean projections in both runs.

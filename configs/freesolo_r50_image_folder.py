@@ -5,7 +5,8 @@
 #   data/my_images/images/...             your images, any layout below
 #   data/my_images/free_mask_labels.json  written by Free Mask (tools/self_train.py makes it)
 #
-#   python tools/self_train.py configs/freesolo_r50_image_folder.py --rounds 2 --work-dir work_dirs/mine
+#   python tools/self_train.py configs/freesolo_r50_image_folder.py --rounds 2 \
+#       --work-dir work_dirs/mine
 _base_ = './freesolo_r50_coco.py'
 
 data_root = 'data/my_images/'

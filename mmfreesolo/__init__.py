@@ -19,7 +19,8 @@ from .models import (BackboneCheckpoint, EmbeddingCosineLoss,  # noqa: E402
 __version__ = '0.1.0'
 __all__ = [
     'BackboneCheckpoint', 'ClassAgnosticCocoMetric', 'EmbeddingCosineLoss', 'FreeMask',
-    'FreeMaskLabelDataset', 'FreeSOLOCopyPaste', 'FreeSOLODataPreprocessor', 'FreeSOLOHead', 'ImageOnly', 'LoadFreeMaskLabels',
+    'FreeMaskLabelDataset', 'FreeSOLOCopyPaste', 'FreeSOLODataPreprocessor', 'FreeSOLOHead',
+    'ImageOnly', 'LoadFreeMaskLabels',
     'PackFreeSOLOInputs', 'PairwiseAffinityLoss', 'ProjectionDiceLoss', 'RandomGaussianBlur',
     'SelfTrainingHook', 'TorchvisionMobileNetV2', '__version__'
 ]

@@ -146,10 +146,12 @@ wait_for() {  # wait_for SECONDS WHAT COMMAND...
 }
 
 node_idle() { [ "$(SLURM_CONF=$CONF sinfo -h -N -o %T 2>/dev/null)" = idle ]; }
+# idle, or running jobs
+node_up() { SLURM_CONF=$CONF sinfo -h -N -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; }
 
 start() {
   install_packages
-  if pid_alive "$DIR/run/slurmctld.pid" && pid_alive "$DIR/run/slurmd.pid" && node_idle; then
+  if pid_alive "$DIR/run/slurmctld.pid" && pid_alive "$DIR/run/slurmd.pid" && node_up; then
     log "running (SLURM_CONF=$CONF)"; return
   fi
   stop_daemons
@@ -182,13 +184,12 @@ stop_daemons() {
 }
 
 status() {
-  if pid_alive "$DIR/run/slurmctld.pid" && node_idle_or_busy; then
+  if pid_alive "$DIR/run/slurmctld.pid" && node_up; then
     SLURM_CONF=$CONF sinfo
   else
     echo "not running"; return 1
   fi
 }
-node_idle_or_busy() { SLURM_CONF=$CONF sinfo -h -N -o %T 2>/dev/null | grep -qE 'idle|mix|alloc'; }
 
 case "${1:-}" in
   install) install_packages ;;

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -57,3 +58,34 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
     for fragment in fragments:
         assert fragment in errors[0], errors[0]
     return errors[0]
+
+
+def _local_cluster(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(['bash', str(REPO / 'slurm' / 'local_cluster.sh'), *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope='session')
+def slurm():
+    """``SLURM_CONF`` of a running local cluster, set in this process's environment, and the
+    virtual environment first on PATH so that batch scripts find its ``python``.
+
+    A cluster that is already running is used as it is; otherwise one is started (installing
+    the packages if needed) and stopped at the end. Skipped, with the reason, only when it
+    cannot start."""
+    started = None
+    if _local_cluster('status').returncode != 0:
+        begin = time.monotonic()
+        result = _local_cluster('start')
+        if result.returncode != 0:
+            pytest.skip(f'the local Slurm cluster cannot start: {result.stderr.strip()[-800:]}')
+        started = time.monotonic() - begin
+        print(f'\nlocal Slurm cluster started in {started:.1f} s')
+    conf = _local_cluster('env').stdout.strip().split('=', 1)[1]
+    mp = pytest.MonkeyPatch()
+    mp.setenv('SLURM_CONF', conf)
+    mp.setenv('PATH', f'{Path(sys.executable).parent}{os.pathsep}{os.environ["PATH"]}')
+    yield conf
+    mp.undo()
+    if started is not None:
+        _local_cluster('stop')

@@ -19,6 +19,7 @@ from ..errors import UserInputError, exit_on_user_error
 from ..launch.command_job import CommandJob
 from ..launch.submission import (PlannedJob, SlurmResources, describe, free_mask_plan, submit,
                                  wait)
+from ..pseudo_labels.label_file import label_file_complete
 from . import free_mask as free_mask_cli
 from . import self_train as self_train_cli
 from . import train as train_cli
@@ -80,6 +81,8 @@ def _free_mask(argv: List[str], args, resources: SlurmResources) -> List[Planned
     for flag in ('--shard-id', '--num-shards'):
         if any(a == flag or a.startswith(flag + '=') for a in argv):
             raise UserInputError(f'free-mask: {flag} is set by the submission (--num-shards)')
+    if label_file_complete(parsed.out):
+        return []
     # the config, checkpoint and images are checked once here, not in every task
     free_mask_cli.main.__wrapped__(argv + ['--check-only'])
     return free_mask_plan(argv, parsed.out, args.num_shards, resources)

@@ -20,13 +20,13 @@ from typing import Dict, List, Optional, Sequence
 
 import cv2
 from mmdet.apis import init_detector
-from mmengine.config import Config
 
 from ..atomic_write import write_json_atomic
 from ..cli.config_checks import load_config
 from ..datasets.coco_file_check import read_json
 from ..datasets.scenes import generate_scenes
 from ..engine.self_training import SelfTraining
+from ..errors import UserInputError
 from ..free_mask.generate import build_free_mask
 from ..pseudo_labels.chunked_labelling import label_images
 from ..pseudo_labels.image_source import (ImageRecord, inference_pipeline, list_images,
@@ -42,16 +42,14 @@ METRICS = (('segm_mAP', 'mask AP'), ('segm_mAP_50', 'mask AP50'), ('segm_mAP_75'
            ('bbox_mAP', 'box AP'), ('bbox_mAP_50', 'box AP50'))
 
 
-def prepare_data(out_dir: str, settings: dict) -> str:
-    """Generated scenes (once: they are deterministic) and the photos; the scenes folder."""
-    scenes = osp.join(out_dir, 'scenes')
+def prepare_data(out_dir: str, scenes: str, settings: dict) -> None:
+    """Generated scenes (once: they are deterministic) and the photos."""
     if not osp.isfile(osp.join(scenes, 'annotations', 'instances_val.json')):
         print(f'== generating {settings["num_train"]} train and {settings["num_val"]} val '
               f'scenes into {scenes}', flush=True)
         generate_scenes(scenes, settings['num_train'], settings['num_val'])
     if settings.get('photos', True):
         write_photos(osp.join(out_dir, 'photos'))
-    return scenes
 
 
 def ap_table(summary: dict) -> List[dict]:
@@ -75,11 +73,14 @@ class DemoPipeline:
     def __init__(self, config: str, out_dir: str) -> None:
         self.out_dir = osp.abspath(out_dir)
         os.makedirs(self.out_dir, exist_ok=True)
-        probe = Config.fromfile(config)  # the demo section says how much data to make
-        self.settings = probe.demo
-        self.scenes = prepare_data(self.out_dir, self.settings)
+        self.scenes = osp.join(self.out_dir, 'scenes')
         os.environ['MMFREESOLO_SCENES'] = self.scenes + os.sep  # read by the CPU configs
         self.cfg = load_config(config)
+        self.settings = self.cfg.get('demo')
+        if not self.settings:
+            raise UserInputError(f'{config}: the config has no demo section (see '
+                                 'configs/demo/freesolo_demo_cpu.py)')
+        prepare_data(self.out_dir, self.scenes, self.settings)
         self.cfg.dump(osp.join(self.out_dir, 'config.py'))
 
     def run(self) -> dict:
@@ -104,6 +105,7 @@ class DemoPipeline:
         records = val[:self.settings.get('num_pictures', 4)]
         photos = osp.join(self.out_dir, 'photos')
         if osp.isdir(photos):
+            # ids past the scenes': no ground truth is found for them
             records += [ImageRecord(10**6 + r.id, 'photo_' + r.file_name, r.path)
                         for r in list_images(photos)]
         return records
@@ -146,13 +148,12 @@ class DemoPipeline:
         for i, record in enumerate(records):
             image = read_image(record.path)[..., ::-1]
             panels = []
-            for title, annotations in stages.items():
-                if annotations[i] is None:
+            for title, found in stages.items():
+                if found[i] is None:
                     label = 'photo (no ground truth)' if title == 'ground truth' else title
                     panel = draw_panel(image, label)
                 else:
-                    masks, boxes, scores = annotations_to_instances(annotations[i],
-                                                                    image.shape[:2])
+                    masks, boxes, scores = annotations_to_instances(found[i], image.shape[:2])
                     panel = draw_panel(image, title, masks, boxes,
                                        None if title == 'ground truth' else scores)
                 panels.append(panel)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from mmengine.config import Config, ConfigDict

@@ -62,7 +62,8 @@ def test_dry_run_of_multi_node_training(scenes, tmp_path):
     for line in ('#SBATCH --nodes=2', '#SBATCH --gpus-per-node=8', '#SBATCH --ntasks-per-node=8',
                  '#SBATCH --signal=USR2@90', '#SBATCH --requeue'):
         assert line in result.stdout, line
-    assert f'mmfreesolo.cli.train {CPU_CONFIG} --work-dir {tmp_path / "w"} --resume' in result.stdout
+    command = f'mmfreesolo.cli.train {CPU_CONFIG} --work-dir {tmp_path / "w"} --resume'
+    assert command in result.stdout
 
 
 @pytest.mark.parametrize('extra, message', [

@@ -1,50 +1,12 @@
-"""The local Slurm cluster (slurm/local_cluster.sh) for the tests that need one; test modules
-import the fixture from here."""
+"""Waiting on the local Slurm cluster's jobs (the cluster itself: the ``slurm`` fixture of
+tests/conftest.py)."""
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-import pytest
-
-from conftest import REPO
-
-CLUSTER = str(REPO / 'slurm' / 'local_cluster.sh')
 TERMINAL = ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL',
             'PREEMPTED', 'BOOT_FAIL', 'DEADLINE')
-
-
-def _cluster(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(['bash', CLUSTER, *args], capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture(scope='session')
-def slurm(tmp_path_factory):
-    """``SLURM_CONF`` of a running local cluster, set in this process's environment, and the
-    virtual environment first on PATH so that batch scripts find its ``python``.
-
-    A cluster that is already running is used as it is; otherwise one is started (installing
-    the packages if needed) and stopped at the end. Skipped, with the reason, only when it
-    cannot start."""
-    started = None
-    if _cluster('status').returncode != 0:
-        begin = time.monotonic()
-        result = _cluster('start')
-        if result.returncode != 0:
-            pytest.skip(f'the local Slurm cluster cannot start: {result.stderr.strip()[-800:]}')
-        started = time.monotonic() - begin
-        print(f'\nlocal Slurm cluster started in {started:.1f} s')
-    conf = _cluster('env').stdout.strip().split('=', 1)[1]
-    mp = pytest.MonkeyPatch()
-    mp.setenv('SLURM_CONF', conf)
-    mp.setenv('PATH', f'{Path(sys.executable).parent}{os.pathsep}{os.environ["PATH"]}')
-    yield conf
-    mp.undo()
-    if started is not None:
-        _cluster('stop')
 
 
 def job_state(job_id: str) -> str:

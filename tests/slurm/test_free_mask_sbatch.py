@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from conftest import REPO, assert_ok, run
-from local_slurm import slurm, wait_for_job, wait_until  # noqa: F401 (fixture)
+from local_slurm import wait_for_job, wait_until
 from mmfreesolo.datasets.scenes import generate_scenes
 
 CONFIG = str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py')

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 from conftest import REPO, scenes_env
-from local_slurm import slurm, wait_for_job  # noqa: F401 (fixture)
+from local_slurm import wait_for_job
 
 CONFIG = f"""
 _base_ = '{REPO}/configs/freesolo_mobilenetv2_scenes_cpu.py'

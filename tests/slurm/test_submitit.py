@@ -8,7 +8,7 @@ import pytest
 import submitit
 
 from conftest import CPU_CONFIG, run, scenes_env
-from local_slurm import release_requeued, slurm, wait_for_job, wait_until  # noqa: F401
+from local_slurm import release_requeued, wait_for_job, wait_until
 from mmfreesolo.cli.submit import main as submit
 
 ITERS = 30

@@ -7,7 +7,7 @@ import re
 import subprocess
 
 from conftest import CPU_CONFIG, REPO, scenes_env
-from local_slurm import release_requeued, slurm, wait_for_job, wait_until  # noqa: F401
+from local_slurm import release_requeued, wait_for_job, wait_until
 
 ITERS = 30
 
