@@ -1,13 +1,32 @@
 """Loading a config, and checking the files it names before any model is built."""
 from __future__ import annotations
 
+import argparse
+import os
 import os.path as osp
 from typing import Iterable, Iterator, Optional, Tuple
 
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config, ConfigDict, DictAction
 
 from ..datasets.coco_file_check import check_coco_file
 from ..errors import UserInputError
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments every mmdet command line that builds a Runner has: ``--cfg-options``,
+    ``--launcher`` and ``--local_rank`` (which :func:`load_runner_config` reads)."""
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_runner_config(args: argparse.Namespace) -> Config:
+    """The config of ``args.config`` with ``--cfg-options`` applied; ``LOCAL_RANK`` set from
+    ``--local_rank`` when the launcher did not set it (as mmdet's tools)."""
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return load_config(args.config, args.cfg_options)
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:

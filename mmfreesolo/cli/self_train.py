@@ -3,15 +3,13 @@ command."""
 from __future__ import annotations
 
 import argparse
-import os
 from typing import List, Optional
 
-from mmengine.config import DictAction
 from mmengine.dist import init_dist
 
 from ..engine.self_training import INITS, SelfTraining
 from ..errors import exit_on_user_error
-from .config_checks import load_config
+from .config_checks import add_runner_arguments, load_runner_config
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,19 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help='how each round starts: as configured (the backbone '
                         'initialisation, as the release) or from the previous round\'s final '
                         'weights (default: the config\'s self_training.init)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_runner_arguments(parser)
     return parser
 
 
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> dict:
     args = build_parser().parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_runner_config(args)
     if args.launcher != 'none':
         # the Runners of the rounds find the process group already there and reuse it
         init_dist(args.launcher, **cfg.get('env_cfg', {}).get('dist_cfg', {}))

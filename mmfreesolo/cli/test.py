@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import List, Optional
 
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
-from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..checkpoints import check_state_dict_fits, read_state_dict
 from ..errors import UserInputError, exit_on_user_error
-from .config_checks import check_dataset_files, load_config, resolve_work_dir
+from .config_checks import (add_runner_arguments, check_dataset_files, load_runner_config,
+                            resolve_work_dir)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,19 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--show-dir', help='directory (under the work dir\'s timestamped run '
                         'folder) where painted images are saved')
     parser.add_argument('--wait-time', type=float, default=2, help='seconds each image shows')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_runner_arguments(parser)
     return parser
 
 
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> dict:
     args = build_parser().parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_runner_config(args)
     cfg.launcher = args.launcher
     cfg.work_dir = resolve_work_dir(cfg, args.config, args.work_dir)
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 import os.path as osp
 from typing import List, Optional
 
 import torch
-from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..errors import UserInputError, exit_on_user_error
-from .config_checks import check_dataset_files, load_config, resolve_work_dir
+from .config_checks import (add_runner_arguments, check_dataset_files, load_runner_config,
+                            resolve_work_dir)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,19 +24,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint, or from the latest in the work dir '
                         'when no path is given')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_runner_arguments(parser)
     return parser
 
 
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> None:
     args = build_parser().parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_runner_config(args)
     cfg.launcher = args.launcher
     cfg.work_dir = resolve_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
