@@ -7,7 +7,8 @@ Applied once when ``mmfreesolo`` is imported (a config's ``custom_imports`` is e
   allow-listed; ``weights_only`` stays on, so a checkpoint can still never run code.
 * **Distributed runs on CPU-only machines.** mmengine's launch code calls
   ``torch.cuda.set_device`` and builds DDP with ``device_ids``; without a GPU the gloo backend is
-  used instead, the device is not set, and DDP wraps the CPU module without ``device_ids``.
+  used instead, the device is not set, and DDP wraps the CPU module without ``device_ids``. The
+  command lines end the process group when they finish (:func:`finish_distributed`).
 * **The ``mmfreesolo::`` config scope**, so that ``_base_ = 'mmfreesolo::x.py'`` resolves to the
   configs shipped in ``mmfreesolo/.mim/configs``, as ``mmdet::`` does for mmdet's.
 """
@@ -102,6 +103,19 @@ def enable_cpu_distributed() -> None:
         ddp_init(self, module, *args, **kwargs)
 
     MMDistributedDataParallel.__init__ = __init__
+
+
+def finish_distributed() -> None:
+    """Destroy the default process group after a run that succeeded.
+
+    mmengine never destroys the group it makes, and a process that exits with it alive can
+    abort while gloo's threads are torn down with the interpreter ("terminate called without an
+    active exception", pytorch/pytorch#179291): a finished job then reports a failure. Call it
+    only on success, so that a rank that failed never waits for the others.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def register_config_scope() -> None:

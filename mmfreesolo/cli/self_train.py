@@ -7,6 +7,7 @@ from typing import List, Optional
 
 from mmengine.dist import init_dist
 
+from ..compat import finish_distributed
 from ..engine.self_training import INITS, SelfTraining
 from ..errors import exit_on_user_error
 from .config_checks import add_runner_arguments, load_runner_config
@@ -37,7 +38,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.launcher != 'none':
         # the Runners of the rounds find the process group already there and reuse it
         init_dist(args.launcher, **cfg.get('env_cfg', {}).get('dist_cfg', {}))
-    return SelfTraining(cfg, args.rounds, args.work_dir, args.launcher, args.init).run()
+    summary = SelfTraining(cfg, args.rounds, args.work_dir, args.launcher, args.init).run()
+    finish_distributed()
+    return summary
 
 
 if __name__ == '__main__':

@@ -11,6 +11,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..checkpoints import check_state_dict_fits, read_state_dict
+from ..compat import finish_distributed
 from ..errors import UserInputError, exit_on_user_error
 from .config_checks import (add_runner_arguments, check_dataset_files, load_runner_config,
                             resolve_work_dir)
@@ -49,7 +50,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     check_state_dict_fits(model, state, args.checkpoint, args.config)
     if args.out is not None:
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
-    return runner.test()
+    metrics = runner.test()
+    finish_distributed()
+    return metrics
 
 
 if __name__ == '__main__':

@@ -9,6 +9,7 @@ import torch
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from ..compat import finish_distributed
 from ..errors import UserInputError, exit_on_user_error
 from .config_checks import (add_runner_arguments, check_dataset_files, load_runner_config,
                             resolve_work_dir)
@@ -54,6 +55,7 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':
