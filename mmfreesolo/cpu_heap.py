@@ -1,0 +1,34 @@
+"""Keep the memory a CPU forward pass frees in the process's heap (glibc only).
+
+glibc hands every freed block above its mmap threshold back to the kernel, and trims the top of
+the heap when it is free; a forward pass on the CPU allocates and frees the same activations for
+every image, so each image faulted them back in, page by page. Free Mask on one thread over 320
+scenes: 5.6 M minor page faults and 13 s of its 56 s in the kernel; with the threshold at glibc's
+maximum (32 MiB on 64-bit) and trimming off, 0.2 M faults, 1.5 s, 44 s in all, and two shards side
+by side scale better (less time in the kernel's page zeroing, which they share). The price: the
+heap keeps what the largest image needed, peak memory 1.12 GB instead of 1.05 GB there.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import platform
+
+# mallopt parameters, from glibc's malloc.h
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_MAX = 32 * 1024 * 1024  # glibc refuses more on 64-bit (HEAP_MAX_SIZE / 2)
+TRIM_THRESHOLD = 1024 * 1024 * 1024
+
+
+def retain_freed_memory() -> bool:
+    """Raise glibc's mmap threshold to its maximum and stop heap trimming for this process.
+
+    Returns whether glibc accepted both (False on other C libraries, where nothing changes).
+    """
+    if platform.libc_ver()[0] != 'glibc':
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    mmap_set = libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX) == 1
+    trim_set = libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+    return mmap_set and trim_set
