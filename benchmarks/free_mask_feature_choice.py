@@ -1,11 +1,13 @@
-"""Which MobileNetV2 feature map should Free Mask use? Measured on generated val scenes.
+"""Which MobileNetV2 feature map and Free Mask options? Measured on generated val scenes.
 
     python benchmarks/free_mask_feature_choice.py [--num-val 48] [--size 128] \
-        [--stages 13 16] [--inputs 256 384] [--thrs 0.7 0.5]
+        [--stages 13 16] [--inputs 256 384] [--thrs 0.7 0.5] \
+        [--upsampling stretch cells] [--filters release tight]
 
 For each stage of torchvision's ImageNet MobileNetV2 (stride 16 or 32, before or after the
-last 1x1 expansion), network input size and score threshold, runs Free Mask over the val scenes
-and prints class-agnostic mask AP, AP50 and AR@100 (pycocotools, useCats=0).
+last 1x1 expansion), network input size, score threshold, upsampling and filters (FreeMask's
+options), runs Free Mask over the val scenes and prints class-agnostic mask AP, AP50 and AR@100
+(pycocotools, useCats=0).
 """
 import argparse
 import itertools
@@ -14,7 +16,6 @@ import sys
 import tempfile
 
 from mmengine.config import Config
-from torch.utils.data import DataLoader
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -23,9 +24,8 @@ from mmfreesolo.datasets.scenes import generate_scenes  # noqa: E402
 from mmfreesolo.evaluation.class_agnostic_eval import (evaluate_class_agnostic,  # noqa: E402
                                                         load_coco_gt)
 from mmfreesolo.free_mask.generate import build_free_mask  # noqa: E402
-from mmfreesolo.pseudo_labels.chunked_labelling import label_batch  # noqa: E402
-from mmfreesolo.pseudo_labels.image_source import (ImagesToLabel, keep_list,  # noqa: E402
-                                               list_images)
+from mmfreesolo.pseudo_labels.chunked_labelling import label_images  # noqa: E402
+from mmfreesolo.pseudo_labels.image_source import list_images  # noqa: E402
 
 STAGES = {10: 'stride 16, 64 ch', 13: 'stride 16, 96 ch', 16: 'stride 32, 160 ch',
           17: 'stride 32, 320 ch (before 1x1)', 18: 'stride 32, 1280 ch (after 1x1)'}
@@ -33,14 +33,9 @@ STAGES = {10: 'stride 16, 64 ch', 13: 'stride 16, 96 ch', 16: 'stride 32, 160 ch
 
 def detections(cfg, records):
     model = build_free_mask(cfg)
-    loader = DataLoader(ImagesToLabel(records, cfg.test_pipeline), batch_size=8,
-                        collate_fn=keep_list)
-    dets = []
-    for batch in loader:
-        for result in label_batch(model, batch):
-            dets.extend(dict(ann, image_id=result['record'].id)
-                        for ann in result['annotations'])
-    return dets
+    return [dict(ann, image_id=result['record'].id)
+            for result in label_images(model, records, cfg.test_pipeline, batch_size=8)
+            for ann in result['annotations']]
 
 
 def main():
@@ -52,6 +47,9 @@ def main():
                         choices=list(STAGES))
     parser.add_argument('--inputs', type=int, nargs='+', default=[256, 384])
     parser.add_argument('--thrs', type=float, nargs='+', default=[0.7, 0.5])
+    parser.add_argument('--upsampling', nargs='+', default=['stretch'],
+                        choices=['stretch', 'cells'])
+    parser.add_argument('--filters', nargs='+', default=['release'], choices=['release', 'tight'])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as root:
         ann = generate_scenes(root, 0, args.num_val, (args.size, args.size), args.seed)['val']
@@ -60,18 +58,19 @@ def main():
         base = Config.fromfile(osp.join(ROOT, 'configs/free_mask/'
                                         'freemask_mobilenetv2_scenes_cpu.py'))
         print(f'{args.num_val} val scenes of {args.size} px, seed {args.seed}')
-        print(f'{"stage":>5} {"what":>30} {"input":>5} {"thr":>4} {"masks":>6} '
-              f'{"AP":>6} {"AP50":>6} {"AR@100":>6}')
-        for stage, scale, thr in itertools.product(args.stages, args.inputs, args.thrs):
+        print(f'{"stage":>5} {"what":>30} {"input":>5} {"thr":>4} {"upsampling":>10} '
+              f'{"filters":>7} {"masks":>6} {"AP":>6} {"AP50":>6} {"AR@100":>6}')
+        for stage, scale, thr, upsampling, filters in itertools.product(
+                args.stages, args.inputs, args.thrs, args.upsampling, args.filters):
             cfg = base.copy()
             cfg.model.backbone.out_indices = (stage, )
-            cfg.model.score_thr = thr
+            cfg.model.update(score_thr=thr, upsampling=upsampling, filters=filters)
             cfg.test_pipeline[1].scale = (scale, scale)
             dets = detections(cfg, records)
             stats = evaluate_class_agnostic(gt, dets, 'segm')
-            print(f'{stage:>5} {STAGES[stage]:>30} {scale:>5} {thr:>4} {len(dets):>6} '
-                  f'{stats["mAP"]:6.3f} {stats["mAP_50"]:6.3f} {stats["AR@100"]:6.3f}',
-                  flush=True)
+            print(f'{stage:>5} {STAGES[stage]:>30} {scale:>5} {thr:>4} {upsampling:>10} '
+                  f'{filters:>7} {len(dets):>6} {stats["mAP"]:6.3f} {stats["mAP_50"]:6.3f} '
+                  f'{stats["AR@100"]:6.3f}', flush=True)
 
 
 if __name__ == '__main__':

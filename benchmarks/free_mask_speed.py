@@ -100,8 +100,7 @@ def main():
             feature = model.extract_feat(data['inputs'])[0]
             sample = data['data_samples'][0]
             h, w = math.ceil(sample.img_shape[0] / 32), math.ceil(sample.img_shape[1] / 32)
-            free_mask_reference(feature[:, :h, :w].double().numpy(), 32.0, sample.img_shape,
-                                sample.ori_shape)
+            free_mask_reference(feature[:, :h, :w].double().numpy(), sample.ori_shape)
         reference = args.reference_images / (time.perf_counter() - start)
         print(f'[2] images/s: batched (batch {args.batch_size}) {batched:.3f}, same code at '
               f'batch 1 {single:.3f} ({batched / single:.2f}x), per-image reference '

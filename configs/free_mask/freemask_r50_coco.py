@@ -42,7 +42,9 @@ model = dict(
     min_center_y=0.2,
     max_width_ratio=0.95,
     score_thr=0.7,
-    emb_dim=128)
+    emb_dim=128,
+    upsampling='stretch',  # the valid cell grid resized straight to the image
+    filters='release')  # mean occupied row > 0.2 H, occupied columns < 0.95 W
 
 # tools/free_mask.py reads images itself (so that bad files are skipped, not fatal) and applies
 # this pipeline without its loading steps.

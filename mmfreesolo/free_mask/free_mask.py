@@ -1,9 +1,11 @@
 """Free Mask: coarse object masks from the dense features of a frozen, self-supervised backbone.
 
-Every feature location is a key; the feature map resized by each query scale gives the queries.
-The cosine similarity of a query with all keys, min-max normalised, is that query's soft mask;
-masks are scored by their maskness, de-duplicated with Matrix NMS at feature resolution, and only
-the survivors are upsampled to the original image and filtered.
+Every feature location, L2-normalised, is a key; the key map resized by each query scale gives
+the queries. The cosine similarity of a query with all keys, min-max normalised, is that query's
+soft mask; masks are scored by their maskness, de-duplicated with Matrix NMS at feature
+resolution, and only the survivors are upsampled to the original image and filtered. Every step
+is the authors' release by default (../shared FREESOLO.md, "Free Mask"); two departures are
+options, off in the COCO configs.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ from ..structures import boxes_from_masks
 # Upsampled masks are made this many elements at a time, so a huge image never needs all of its
 # kept masks at full resolution at once.
 _UPSAMPLE_ELEMENTS = 64 * 1024 * 1024
+UPSAMPLINGS = ('stretch', 'cells')
+FILTERS = ('release', 'tight')
 
 
 @MODELS.register_module()
@@ -36,17 +40,26 @@ class FreeMask(BaseDetector):
         backbone_checkpoint: DenseCL / MoCo / torchvision-style weights loaded strictly into the
             backbone by :meth:`init_weights` (a path, or ``package://<module>/<file>``).
         feature_index: which of the backbone's outputs is the feature map (keys and queries).
-        query_scales: queries are the feature map resized by each of these factors.
+        query_scales: queries are the key map resized by each of these factors
+            (``interpolate(scale_factor=s)``: floor(h s) x floor(w s), sampled at 1 / s); a scale
+            that leaves no row or column on a small map gives no queries.
         mask_thr: soft-mask threshold of the binary masks, at feature and at image resolution.
         min_cells: masks with fewer foreground feature cells are dropped.
         nms_kernel, nms_sigma: Matrix NMS decay ('gaussian' or 'linear').
         max_per_img: masks kept after Matrix NMS, before the filters.
-        min_center_y: the mask's vertical centre of mass must lie below this fraction of the
-            image height (drops sky and ceiling masks).
-        max_width_ratio: the mask's box must be narrower than this fraction of the image width.
+        min_center_y: the mean index of the rows a mask occupies must exceed this fraction of
+            the image height (drops sky and ceiling masks).
+        max_width_ratio: the number of columns a mask occupies must stay below this fraction of
+            the image width (drops the background).
         score_thr: minimum decayed maskness.
         emb_dim: length of the semantic embedding, the query vector interpolated along its
             channels; 0 disables embeddings.
+        upsampling: 'stretch' (the release): the valid h x w soft grid resized straight to the
+            image; 'cells': each cell mapped onto the input pixels it covers, the grid's overhang
+            past the image cropped (exact when the image size is not a multiple of the stride).
+        filters: 'release': the two shape rules above; 'tight': the pixel-weighted centre of
+            mass must be >= min_center_y x H and the box's span < max_width_ratio x W (drops
+            fragmented masks whose pieces span the image).
     """
 
     def __init__(self,
@@ -64,8 +77,14 @@ class FreeMask(BaseDetector):
                  max_width_ratio: float = 0.95,
                  score_thr: float = 0.7,
                  emb_dim: int = 128,
+                 upsampling: str = 'stretch',
+                 filters: str = 'release',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if upsampling not in UPSAMPLINGS:
+            raise ValueError(f'upsampling must be one of {UPSAMPLINGS}, got {upsampling!r}')
+        if filters not in FILTERS:
+            raise ValueError(f'filters must be one of {FILTERS}, got {filters!r}')
         self.backbone = MODELS.build(backbone)
         self.backbone_checkpoint = backbone_checkpoint
         self.feature_index = feature_index
@@ -79,6 +98,8 @@ class FreeMask(BaseDetector):
         self.max_width_ratio = max_width_ratio
         self.score_thr = score_thr
         self.emb_dim = emb_dim
+        self.upsampling = upsampling
+        self.filters = filters
         self.requires_grad_(False)
 
     def init_weights(self) -> None:
@@ -112,9 +133,14 @@ class FreeMask(BaseDetector):
         Each sample's ``pred_instances`` gets ``masks`` (N, H, W) bool, ``scores`` (N, ) decayed
         maskness, ``bboxes`` (N, 4) XYXY from the masks, ``labels`` (N, ) zeros and, when
         ``emb_dim`` > 0, ``embeddings`` (N, emb_dim).
+
+        Under autocast (``--amp``) only the backbone runs in low precision: similarities,
+        min-max normalisation and NMS compare close values and run in fp32, as in the release.
         """
-        return self.predict_from_features(self.extract_feat(batch_inputs),
-                                          batch_inputs.shape[-2:], batch_data_samples, rescale)
+        features = self.extract_feat(batch_inputs)
+        with torch.autocast(features.device.type, enabled=False):
+            return self.predict_from_features(features.float(), batch_inputs.shape[-2:],
+                                              batch_data_samples, rescale)
 
     def predict_from_features(self, features: Tensor, input_size: Tuple[int, int],
                               batch_data_samples: SampleList,
@@ -127,21 +153,23 @@ class FreeMask(BaseDetector):
             # padded cells (beyond the image) are never keys nor queries
             valid_h = min(features.shape[-2], math.ceil(img_h / stride))
             valid_w = min(features.shape[-1], math.ceil(img_w / stride))
-            coarse = self.feature_masks(feature[:, :valid_h, :valid_w].float())
+            coarse = self.feature_masks(feature[:, :valid_h, :valid_w])
             out_shape = sample.ori_shape if rescale else sample.img_shape
+            # output pixels per network-input pixel, for the cell-extent upsampling
             scale = (out_shape[0] / img_h, out_shape[1] / img_w)
             sample.pred_instances = self.image_masks(*coarse, stride, scale, out_shape)
         return batch_data_samples
 
-    def queries(self, feature: Tensor) -> Tensor:
-        """(C, h, w) feature map -> (Q, C) L2-normalised queries of all scales."""
-        h, w = feature.shape[-2:]
-        queries = []
-        for s in self.query_scales:
-            size = (max(1, round(h * s)), max(1, round(w * s)))
-            resized = feature if size == (h, w) else F.interpolate(
-                feature[None], size=size, mode='bilinear', align_corners=False)[0]
-            queries.append(resized.flatten(1).t())
+    def queries(self, keys: Tensor) -> Tensor:
+        """(C, h, w) L2-normalised key map -> (Q, C) L2-normalised queries of all scales."""
+        c, h, w = keys.shape
+        queries = [
+            F.interpolate(keys[None], scale_factor=s, mode='bilinear',
+                          align_corners=False)[0].flatten(1).t()
+            for s in self.query_scales if math.floor(h * s) >= 1 and math.floor(w * s) >= 1
+        ]
+        if not queries:
+            return keys.new_zeros((0, c))
         return F.normalize(torch.cat(queries), dim=1)
 
     def feature_masks(self, feature: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
@@ -156,9 +184,9 @@ class FreeMask(BaseDetector):
             queries: (K, C) their query vectors.
         """
         c, h, w = feature.shape
-        keys = F.normalize(feature.flatten(1), dim=0)                    # (C, hw)
-        queries = self.queries(feature)                                   # (Q, C)
-        similarity = queries @ keys                                       # (Q, hw)
+        keys = F.normalize(feature, dim=0)                                # (C, h, w)
+        queries = self.queries(keys)                                      # (Q, C)
+        similarity = queries @ keys.flatten(1)                            # (Q, hw)
         low = similarity.min(dim=1, keepdim=True).values
         high = similarity.max(dim=1, keepdim=True).values
         soft = (similarity - low) / (high - low).clamp_min(1e-6)
@@ -175,41 +203,57 @@ class FreeMask(BaseDetector):
             mask_area=cells.float())
         return soft[kept].view(-1, h, w), scores, queries[kept]
 
-    def image_masks(self, soft: Tensor, scores: Tensor, queries: Tensor, stride: float,
-                    scale: Tuple[float, float], out_shape: Tuple[int, int]) -> InstanceData:
-        """Upsample kept soft masks to ``out_shape``, binarise and filter them.
+    def upsample(self, soft: Tensor, stride: float, scale: Tuple[float, float],
+                 out_shape: Tuple[int, int]) -> Tensor:
+        """(K, h, w) soft masks over the valid feature cells -> (K, H, W) bool at ``out_shape``.
 
-        Args:
-            soft: (K, h, w) soft masks over the valid feature cells.
-            stride: input pixels per feature cell.
-            scale: (sy, sx) output pixels per network-input pixel.
-            out_shape: (H, W) of the output masks.
+        ``stride``: input pixels per feature cell; ``scale``: (sy, sx) output pixels per
+        network-input pixel (both used by the 'cells' upsampling only).
         """
         out_h, out_w = out_shape
-        # cell (i, j) covers input pixels [i*stride, (i+1)*stride): the cell grid spans
-        # h*stride*sy output rows, of which the first out_h are inside the image
-        grid = (max(out_h, round(soft.shape[1] * stride * scale[0])),
-                max(out_w, round(soft.shape[2] * stride * scale[1])))
+        if self.upsampling == 'stretch':
+            grid = (out_h, out_w)
+        else:  # cell (i, j) covers input pixels [i*stride, (i+1)*stride)
+            grid = (max(out_h, round(soft.shape[1] * stride * scale[0])),
+                    max(out_w, round(soft.shape[2] * stride * scale[1])))
         step = max(1, _UPSAMPLE_ELEMENTS // (grid[0] * grid[1]))
         chunks = [
             F.interpolate(soft[i:i + step, None], size=grid, mode='bilinear',
                           align_corners=False)[:, 0, :out_h, :out_w] >= self.mask_thr
             for i in range(0, len(soft), step)
         ] or [soft.new_zeros((0, out_h, out_w), dtype=torch.bool)]
-        masks = chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+        return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
 
-        # one pass over the pixels for the rows, one for the columns
-        row_count = masks.sum(dim=2)                                       # (K, H)
+    def shape_filter(self, masks: Tensor) -> Tuple[Tensor, Tensor]:
+        """Which (K, H, W) bool masks pass the shape rules, and their (K, 4) XYXY boxes.
+
+        One pass over the pixels for the rows, one for the columns; an empty mask never passes.
+        """
+        out_h, out_w = masks.shape[-2:]
+        rows = masks.any(dim=2)                                            # (K, H)
         cols = masks.any(dim=1)                                            # (K, W)
-        rows = row_count > 0
-        area = row_count.sum(dim=1)
+        boxes = boxes_from_masks(masks, rows, cols)
         ys = torch.arange(out_h, dtype=torch.float32, device=masks.device)
-        center_y = (row_count.float() @ ys) / area.clamp_min(1)
-        boxes = boxes_from_masks(masks, rows, cols)                        # (K, 4) XYXY
-        keep = ((area > 0) & (center_y >= self.min_center_y * out_h)
-                & ((boxes[:, 2] - boxes[:, 0]) < self.max_width_ratio * out_w)
-                & (scores >= self.score_thr))
+        if self.filters == 'release':
+            occupied = rows.sum(dim=1)
+            mean_row = (rows.float() @ ys) / occupied.clamp_min(1)
+            keep = ((occupied > 0) & (mean_row > self.min_center_y * out_h)
+                    & (cols.sum(dim=1) < self.max_width_ratio * out_w))
+        else:
+            row_count = masks.sum(dim=2)
+            area = row_count.sum(dim=1)
+            center_y = (row_count.float() @ ys) / area.clamp_min(1)
+            keep = ((area > 0) & (center_y >= self.min_center_y * out_h)
+                    & ((boxes[:, 2] - boxes[:, 0]) < self.max_width_ratio * out_w))
+        return keep, boxes
 
+    def image_masks(self, soft: Tensor, scores: Tensor, queries: Tensor, stride: float,
+                    scale: Tuple[float, float], out_shape: Tuple[int, int]) -> InstanceData:
+        """Upsample kept soft masks to ``out_shape``, binarise and filter them (see
+        :meth:`upsample` for the arguments)."""
+        masks = self.upsample(soft, stride, scale, out_shape)
+        keep, boxes = self.shape_filter(masks)
+        keep &= scores >= self.score_thr
         results = InstanceData()
         results.masks = masks[keep]
         results.scores = scores[keep]
@@ -226,5 +270,3 @@ class FreeMask(BaseDetector):
         resized = F.interpolate(queries[:, None], size=self.emb_dim, mode='linear',
                                 align_corners=False)[:, 0]
         return F.normalize(resized, dim=1)
-
-

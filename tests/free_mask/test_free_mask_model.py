@@ -1,4 +1,6 @@
-"""The batched Free Mask against the slow reference, and its handling of padding."""
+"""The batched Free Mask against the slow reading of the release (reference.py), on images whose
+sizes are not multiples of the stride, alone and padded in batches; the options; fp32 under
+autocast."""
 import math
 
 import numpy as np
@@ -14,53 +16,81 @@ from mmfreesolo.pseudo_labels.image_source import ImagesToLabel, list_images
 from reference import free_mask_reference
 
 CONFIG = str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py')
+# original sizes (H, W): landscape and portrait, none a multiple of the stride once resized
+SIZES = ((96, 144), (150, 100), (77, 203))
+
+
+def mobilenet_config():
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.score_thr = 0.5  # permissive, so that the comparison sees many masks and filters
+    cfg.model.filters = 'release'  # the scenes config's option is tested on hand-made masks
+    return cfg
+
+
+def resnet18_config():
+    """A randomly initialised ResNet-18 at stride 32, every mask kept (score_thr 0)."""
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.backbone = dict(type='ResNet', depth=18, num_stages=4, out_indices=(3, ),
+                              norm_eval=True, style='pytorch', init_cfg=None)
+    cfg.model.backbone_checkpoint = None
+    cfg.model.update(score_thr=0.0, filters='release')
+    cfg.test_pipeline[1].scale = (300, 300)
+    return cfg
+
+
+BACKBONES = {'mobilenet_v2': mobilenet_config, 'random_resnet18': resnet18_config}
 
 
 @pytest.fixture(scope='module')
-def model_and_images(tmp_path_factory):
-    """The CPU Free Mask model and 6 scenes of two shapes (two network input shapes)."""
-    root = tmp_path_factory.mktemp('mixed')
-    generate_scenes(str(root / 'wide'), num_train=3, num_val=0, image_size=(96, 144), seed=1)
-    generate_scenes(str(root / 'tall'), num_train=3, num_val=0, image_size=(150, 100), seed=2)
-    records = (list_images(str(root / 'wide' / 'train')) + list_images(str(root / 'tall' /
-                                                                           'train')))
-    cfg = Config.fromfile(CONFIG)
-    # a permissive score threshold, so that the comparison sees many masks and filters
-    cfg.model.score_thr = 0.5
+def images(tmp_path_factory):
+    root = tmp_path_factory.mktemp('odd')
+    records = []
+    for k, size in enumerate(SIZES):
+        generate_scenes(str(root / str(k)), num_train=2, num_val=0, image_size=size, seed=k)
+        records += list_images(str(root / str(k) / 'train'))
+    return records
+
+
+@pytest.fixture(scope='module', params=sorted(BACKBONES))
+def model_and_items(request, images):
+    torch.manual_seed(0)
+    cfg = BACKBONES[request.param]()
     model = build_free_mask(cfg)
-    dataset = ImagesToLabel(records, cfg.test_pipeline)
-    order = [0, 3, 1, 4, 2, 5]  # mixed shapes in every batch
+    dataset = ImagesToLabel(images, cfg.test_pipeline)
+    order = [0, 2, 4, 1, 3, 5]  # mixed shapes in every batch
     return model, cfg, [dataset[i] for i in order]
 
 
-def _reference_of(model, cfg, items):
-    """Reference results of each item, from its own feature cells."""
+def reference_of(model, cfg, items):
+    """Reference results of each item, from its own (unpadded) feature cells of the batch."""
     data = model.data_preprocessor(pseudo_collate([i['sample'] for i in items]), False)
-    features = model.extract_feat(data['inputs'])
+    with torch.no_grad():
+        features = model.extract_feat(data['inputs'])
     stride = data['inputs'].shape[-1] / features.shape[-1]
+    params = {k: cfg.model[k] for k in ('query_scales', 'mask_thr', 'min_cells', 'max_per_img',
+                                        'min_center_y', 'max_width_ratio', 'score_thr',
+                                        'emb_dim')}
     refs = []
     for feature, sample in zip(features, data['data_samples']):
         h = math.ceil(sample.img_shape[0] / stride)
         w = math.ceil(sample.img_shape[1] / stride)
-        params = {k: cfg.model[k] for k in ('query_scales', 'mask_thr', 'min_cells',
-                                            'max_per_img', 'min_center_y', 'max_width_ratio',
-                                            'score_thr', 'emb_dim')}
-        refs.append(free_mask_reference(feature[:, :h, :w].double().numpy(), stride,
-                                        sample.img_shape, sample.ori_shape,
+        refs.append(free_mask_reference(feature[:, :h, :w].double().numpy(), sample.ori_shape,
                                         sigma=cfg.model.nms_sigma, **params))
-    return refs
+    return refs, data['data_samples']
 
 
-@pytest.mark.parametrize('batch_size', [1, 4])
-def test_batched_path_matches_reference(model_and_images, batch_size):
-    model, cfg, items = model_and_images
-    compared = 0
+@pytest.mark.parametrize('batch_size', [1, 3])
+def test_batched_path_equals_the_reference(model_and_items, batch_size):
+    model, cfg, items = model_and_items
+    compared, padded = 0, 0
     for start in range(0, len(items), batch_size):
         batch = items[start:start + batch_size]
         with torch.no_grad():
             outputs = model.test_step(pseudo_collate([i['sample'] for i in batch]))
-            refs = _reference_of(model, cfg, batch)
-        for out, ref, item in zip(outputs, refs, batch):
+        refs, samples = reference_of(model, cfg, batch)
+        for out, ref, item, sample in zip(outputs, refs, batch, samples):
+            assert any(v % 32 for v in sample.img_shape), 'an odd network input size'
+            padded += tuple(sample.img_shape) != tuple(sample.batch_input_shape)
             pred = out.pred_instances
             assert tuple(out.ori_shape) == item['shape']
             assert len(pred) == len(ref), (len(pred), [r['score'] for r in ref])
@@ -75,12 +105,14 @@ def test_batched_path_matches_reference(model_and_images, batch_size):
                 assert pred.bboxes[k].tolist() == [xs.min(), ys.min(), xs.max() + 1,
                                                    ys.max() + 1]
                 compared += 1
-    assert compared >= 6, 'the scenes should give masks to compare'
+    assert compared >= 12, 'the images should give masks to compare'
+    if batch_size > 1:
+        assert padded >= 2, 'batches must pad some images'
 
 
-def test_padded_cells_are_never_keys_or_queries(model_and_images, monkeypatch):
-    model, _, items = model_and_images
-    data = pseudo_collate([i['sample'] for i in items[:4]])
+def test_padded_cells_are_never_keys_or_queries(model_and_items, monkeypatch):
+    model, _, items = model_and_items
+    data = pseudo_collate([i['sample'] for i in items[:3]])
     with torch.no_grad():
         clean = model.test_step(data)
     extract = type(model).extract_feat
@@ -97,35 +129,87 @@ def test_padded_cells_are_never_keys_or_queries(model_and_images, monkeypatch):
 
     monkeypatch.setattr(type(model), 'extract_feat', extract_with_garbage_padding)
     with torch.no_grad():
-        dirty = model.test_step(pseudo_collate([i['sample'] for i in items[:4]]))
-    padded = sum(s.img_shape != s.batch_input_shape for s in dirty)
-    assert padded >= 2, 'the batch must pad some images'
+        dirty = model.test_step(pseudo_collate([i['sample'] for i in items[:3]]))
+    assert sum(s.img_shape != s.batch_input_shape for s in dirty) >= 2, 'padding expected'
     for a, b in zip(clean, dirty):
         assert torch.equal(a.pred_instances.masks, b.pred_instances.masks)
         assert torch.equal(a.pred_instances.scores, b.pred_instances.scores)
 
 
-def test_filters_and_top_k():
-    """Hand-made feature maps: what each filter removes."""
+def test_query_sizes_are_the_scale_factor_floor():
+    """7 x 5 cells give 7x5 + 3x2 + 1x1 queries (floor), not round(3.5) x round(2.5) = 4x2."""
     cfg = Config.fromfile(CONFIG)
     cfg.model.backbone_checkpoint = None
     model = build_free_mask(cfg)
-    # 4 x 8 cells; channel 0 marks a blob in the top row only, channel 1 the rest
-    feature = torch.zeros(2, 4, 8)
-    feature[0, 0, 2:5] = 1.0
-    feature[1] = 1.0 - feature[0]
-    feature += 0.01 * torch.rand(2, 4, 8, generator=torch.Generator().manual_seed(0))
-    soft, scores, queries = model.feature_masks(feature)
-    assert len(soft) <= model.max_per_img and torch.all(scores[:-1] >= scores[1:])
-    kept = model.image_masks(soft, scores, queries, stride=8.0, scale=(1.0, 1.0),
-                             out_shape=(32, 64))
-    for mask in kept.masks:
-        ys, xs = torch.nonzero(mask, as_tuple=True)
-        assert ys.float().mean() >= 0.2 * 32       # the top-row blob is gone
-        assert xs.max() - xs.min() + 1 < 0.95 * 64  # so is the full-width background
-    assert torch.all(kept.scores >= model.score_thr)
-    model.min_center_y, model.max_width_ratio, model.score_thr = 0.0, 2.0, 0.0
-    everything = model.image_masks(soft, scores, queries, 8.0, (1.0, 1.0), (32, 64))
-    assert len(everything) > len(kept)
-    top_rows = [m for m in everything.masks if torch.nonzero(m)[:, 0].float().mean() < 6.4]
-    assert top_rows, 'without the filter the top-row blob is a mask'
+    keys = torch.nn.functional.normalize(torch.rand(4, 7, 5), dim=0)
+    assert model.queries(keys).shape == (35 + 6 + 1, 4)
+    # a map of one row keeps only the scales that leave a row
+    assert model.queries(keys[:, :1]).shape == (5, 4)
+
+
+def masks_model(**options):
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.update(backbone_checkpoint=None, upsampling='stretch', filters='release')
+    cfg.model.update(options)
+    return build_free_mask(cfg)
+
+
+def test_release_filters_on_hand_made_masks():
+    """Each rule of the release, and where the 'tight' option differs."""
+    masks = torch.zeros(5, 20, 40, dtype=torch.bool)
+    masks[0, 0:4, 10:20] = True              # occupied rows 0..3, mean 1.5 < 0.2 x 20: dropped
+    masks[1, 8:12, 0:39] = True              # 39 occupied columns >= 0.95 x 40: dropped
+    masks[2, 8:12, 0:3] = True               # two pieces at both edges: 6 columns, kept by
+    masks[2, 8:12, 37:40] = True             # the release, a 40-wide box for 'tight'
+    masks[3, 0:3, 5:35] = True               # a block on rows 0..2 with a thin tail down to
+    masks[3, 3:10, 20] = True                # row 9: occupied rows' mean 4.5 > 4, kept; its
+    #                                          centre of mass is row 1.4: 'tight' drops it
+    masks[4, 4, 5:8] = True                  # one row at 4 = 0.2 x 20: '>' drops it
+    release = masks_model()
+    keep, boxes = release.shape_filter(masks)
+    assert keep.tolist() == [False, False, True, True, False]
+    assert boxes[2].tolist() == [0, 8, 40, 12]
+    tight = masks_model(filters='tight')
+    keep, _ = tight.shape_filter(masks)
+    assert keep.tolist() == [False, False, False, False, True]   # '>=' keeps the row at 4
+    with pytest.raises(ValueError, match='filters must be one of'):
+        masks_model(filters='loose')
+
+
+def test_upsampling_stretches_the_grid_or_maps_cells():
+    """A 3 x 3 grid whose cells hold one column of foreground, on a 70 x 70 image at stride 32
+    (the grid covers 96 px): stretched, the middle third of the 70 px (23..46); mapped on the
+    cells, the pixels of the middle cell (32..63)."""
+    soft = torch.zeros(1, 3, 3)
+    soft[0, :, 1] = 1.0
+    stretched = masks_model().upsample(soft, 32.0, (1.0, 1.0), (70, 70))
+    cells = masks_model(upsampling='cells').upsample(soft, 32.0, (1.0, 1.0), (70, 70))
+    cols = lambda m: torch.nonzero(m[0].any(dim=0)).flatten().tolist()  # noqa: E731
+    assert cols(stretched) == list(range(23, 47)) and stretched.shape == (1, 70, 70)
+    assert cols(cells) == list(range(32, 64)) and cells.shape == (1, 70, 70)
+    with pytest.raises(ValueError, match='upsampling must be one of'):
+        masks_model(upsampling='nearest')
+
+
+def test_post_backbone_runs_in_fp32_under_autocast(model_and_items):
+    model, _, items = model_and_items
+    batch = pseudo_collate([i['sample'] for i in items[:2]])
+    with torch.no_grad():
+        plain = model.test_step(batch)
+    seen = []
+    original = model.predict_from_features
+
+    def spy(features, *args, **kwargs):
+        seen.append((features.dtype, torch.is_autocast_enabled('cpu')))
+        return original(features, *args, **kwargs)
+
+    model.predict_from_features = spy
+    try:
+        with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+            mixed = model.test_step(pseudo_collate([i['sample'] for i in items[:2]]))
+    finally:
+        del model.predict_from_features
+    assert seen == [(torch.float32, False)]
+    for a, b in zip(plain, mixed):
+        assert a.pred_instances.masks.shape[1:] == b.pred_instances.masks.shape[1:]
+        assert b.pred_instances.scores.dtype == torch.float32
