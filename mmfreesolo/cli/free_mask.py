@@ -7,6 +7,7 @@ from typing import List, Optional
 import torch
 from mmengine.config import DictAction
 
+from ..cpu_heap import retain_freed_memory
 from ..errors import UserInputError, exit_on_user_error
 from ..free_mask.generate import build_free_mask, run_free_mask
 from ..pseudo_labels.chunked_labelling import AMP_DTYPES
@@ -64,6 +65,8 @@ def main(argv: Optional[List[str]] = None) -> str:
         build_free_mask(cfg)  # loads the backbone checkpoint strictly
         print(f'{args.config}: {len(records)} images to label into {args.out}')
         return args.out
+    if device == 'cpu':  # measured for a process that runs Free Mask alone (cpu_heap.py)
+        retain_freed_memory()
     path = run_free_mask(cfg, records, args.out, source=args.images or args.ann_file,
                          shard_id=args.shard_id, num_shards=args.num_shards,
                          batch_size=batch_size, chunk_size=args.chunk_size,

@@ -17,7 +17,6 @@ from mmengine.registry import init_default_scope
 
 from ..atomic_write import write_json_atomic
 from ..checkpoints import file_sha256, resolve_checkpoint_path
-from ..cpu_heap import retain_freed_memory
 from ..errors import UserInputError
 from ..pseudo_labels.chunked_labelling import (chunk_file, label_chunks, prepare_parts,
                                                read_chunks)
@@ -86,8 +85,6 @@ def run_free_mask(cfg: Config,
     if todo:
         print(f'Free Mask: {sum(len(chunks[k]) for k in todo)} images in {len(todo)} chunks '
               f'to do, {len(chunks) - len(todo)} chunks done before')
-        if device == 'cpu':
-            retain_freed_memory()
         label_chunks(build_free_mask(cfg, device), records, cfg.test_pipeline, parts, chunks,
                      batch_size, workers, amp, progress=progress)
     images, annotations, skipped, _ = read_chunks(parts, list(chunks))

@@ -26,6 +26,7 @@ from ..datasets.coco_file_check import read_json
 from ..errors import UserInputError
 from .image_source import ImageRecord, ImagesToLabel, keep_list
 from .label_file import instances_to_annotations
+from .labelling_failures import FailureGuard, LabellingStopped, describe_failure
 
 AMP_DTYPES = {'fp16': torch.float16, 'bf16': torch.bfloat16}
 
@@ -41,15 +42,18 @@ def chunk_file(parts: str, chunk: int) -> str:
 def prepare_parts(parts: str, info: dict) -> None:
     """Create ``parts``, remove temporary files of interrupted writes, and record ``info``.
 
-    A folder left by a run with other settings is an error: its chunks would not fit this run.
-    Call it from one process only (rank 0); the others may still be writing.
+    A folder whose chunks were written by a run with other settings is an error: they would
+    not fit this run (a folder with no chunk yet, e.g. of a run that stopped on its first
+    images, is taken over). Call it from one process only (rank 0); the others may still be
+    writing.
     """
     os.makedirs(parts, exist_ok=True)
     for name in os.listdir(parts):
         if name.startswith('.'):  # a temporary file of a write that a kill interrupted
             os.unlink(osp.join(parts, name))
     run_file = osp.join(parts, 'run.json')
-    if osp.isfile(run_file) and read_json(run_file) != info:
+    has_chunks = any(name.startswith('chunk-') for name in os.listdir(parts))
+    if has_chunks and osp.isfile(run_file) and read_json(run_file) != info:
         raise UserInputError(f'{parts} holds a run with other settings (model, checkpoint, '
                              'images, thresholds, batch or chunk size); remove it or write '
                              'elsewhere')
@@ -66,34 +70,46 @@ def _predict(model, samples: List[dict], amp: Optional[str]) -> list:
 def label_batch(model,
                 batch: List[dict],
                 amp: Optional[str] = None,
-                select: Optional[InstanceSelection] = None) -> List[dict]:
+                select: Optional[InstanceSelection] = None,
+                guard: Optional[FailureGuard] = None) -> List[dict]:
     """Labels of one batch of :class:`ImagesToLabel` items.
 
     Returns per item ``dict(record, index, image=COCO image entry or None, annotations, skip,
     dropped=Counter)``. If the batch fails as a whole, its images are retried one by one so that
-    one image cannot sink the others.
+    one image cannot sink the others (and a batch too large for the memory is cured); ``guard``
+    (a fresh one by default) decides which failures are the images' own, recorded as skips, and
+    raises :class:`~.labelling_failures.LabellingStopped` for the others.
     """
-    ready = [item for item in batch if item['skip'] is None]
+    guard = FailureGuard() if guard is None else guard
+    ready = [item for item in batch if item['failure'] is None]
+    failures = {item['index']: item['failure'] for item in batch if item['failure'] is not None}
+    predictions = {}
     if ready:
         try:
-            for item, pred in zip(ready, _predict(model, [i['sample'] for i in ready], amp)):
-                item['prediction'] = pred
-        except Exception:
-            for item in ready:
-                try:
-                    item['prediction'] = _predict(model, [item['sample']], amp)[0]
-                except Exception as e:
-                    item['skip'] = f'{type(e).__name__}: {e}'
+            predictions = dict(zip([i['index'] for i in ready],
+                                   _predict(model, [i['sample'] for i in ready], amp)))
+        except Exception as e:
+            if len(ready) == 1:
+                failures[ready[0]['index']] = describe_failure('model', e)
+            else:
+                for item in ready:
+                    try:
+                        predictions[item['index']] = _predict(model, [item['sample']], amp)[0]
+                    except Exception as e:
+                        failures[item['index']] = describe_failure('model', e)
     labelled = []
     for item in batch:
         record = item['record']
         result = dict(record=record, index=item['index'], image=None, annotations=[],
-                      skip=item['skip'], dropped=Counter())
-        if item['skip'] is None:
+                      skip=None, dropped=Counter())
+        if item['index'] in failures:
+            result['skip'] = guard.failed(record.file_name, failures[item['index']])
+        else:
+            guard.succeeded()
             height, width = item['shape']
             result['image'] = dict(id=record.id, file_name=record.file_name, height=height,
                                    width=width)
-            instances = item['prediction'].pred_instances
+            instances = predictions[item['index']].pred_instances
             if select is not None:
                 instances, dropped = select(instances)
                 result['dropped'].update(dropped)
@@ -110,7 +126,11 @@ def label_images(model,
     """:func:`label_batch` results of every image, in order, written nowhere (for pictures)."""
     loader = DataLoader(ImagesToLabel(records, pipeline), batch_size=batch_size,
                         collate_fn=keep_list)
-    return [result for batch in loader for result in label_batch(model, batch, select=select)]
+    guard = FailureGuard()
+    results = [result for batch in loader
+               for result in label_batch(model, batch, select=select, guard=guard)]
+    guard.finish()
+    return results
 
 
 def label_chunks(model,
@@ -124,7 +144,11 @@ def label_chunks(model,
                  select: Optional[InstanceSelection] = None,
                  progress: bool = True) -> None:
     """Label the images of those ``chunks`` (index -> positions in ``records``) whose chunk
-    file is not in ``parts`` yet, writing each chunk file as soon as it is complete."""
+    file is not in ``parts`` yet, writing each chunk file as soon as it is complete.
+
+    A chunk is held back while its failures may still be the run's (:class:`FailureGuard`):
+    if the run stops, nothing of those images is recorded and a rerun labels them again.
+    """
     todo = {k: chunks[k] for k in sorted(chunks) if not osp.isfile(chunk_file(parts, k))}
     if not todo:
         return
@@ -136,8 +160,10 @@ def label_chunks(model,
     bar = ProgressBar(sum(len(b) for b in batches)) if progress else None
     pending = {k: dict(images=[], annotations={}, skipped=[], dropped=Counter(),
                        left=len(positions)) for k, positions in todo.items()}
+    guard = FailureGuard()
+    held = []
     for batch in loader:
-        for result in label_batch(model, batch, amp, select):
+        for result in label_batch(model, batch, amp, select, guard):
             k = chunk_of[result['index']]
             chunk = pending[k]
             if result['skip'] is None:
@@ -150,9 +176,16 @@ def label_chunks(model,
             chunk['left'] -= 1
             if chunk['left'] == 0:
                 del chunk['left']
-                write_json_atomic(chunk_file(parts, k), pending.pop(k))
+                held.append(k)
+            if not guard.in_doubt:
+                for k in held:
+                    write_json_atomic(chunk_file(parts, k), pending.pop(k))
+                held.clear()
         if bar is not None:
             bar.update(len(batch))
+    guard.finish()
+    for k in held:
+        write_json_atomic(chunk_file(parts, k), pending.pop(k))
     if bar is not None:
         print()
 
@@ -170,4 +203,8 @@ def read_chunks(parts: str, chunk_ids: Sequence[int]
         skipped.extend(part['skipped'])
         dropped.update(part.get('dropped', {}))
         annotations.update({int(i): anns for i, anns in part['annotations'].items()})
+    if skipped and not images:
+        first = min(skipped, key=lambda s: s['file_name'])
+        raise LabellingStopped(f'every one of the {len(skipped)} images failed, none is '
+                               f'labelled (first {first["file_name"]}: {first["reason"]})')
     return images, annotations, skipped, dict(sorted(dropped.items()))

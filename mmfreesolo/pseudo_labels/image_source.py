@@ -19,6 +19,7 @@ from torch.utils.data import Dataset
 
 from ..datasets.coco_file_check import check_coco_file
 from ..errors import UserInputError
+from .labelling_failures import describe_failure
 
 # Steps of a config's test pipeline that read files; the dataset below reads images itself.
 _LOADING_STEPS = ('LoadImageFromFile', 'LoadAnnotations')
@@ -119,7 +120,8 @@ class ImagesToLabel(Dataset):
     """Images read and prepared for the model; a file that fails yields a skip record.
 
     Each item is ``dict(record=ImageRecord, index=its position, sample=packed inputs or None,
-    skip=reason or None, shape=(H, W) or None)``.
+    failure=None or a :func:`~.labelling_failures.describe_failure` dict, shape=(H, W) or
+    None)``.
     """
 
     def __init__(self, records: Sequence[ImageRecord], pipeline: Sequence[dict]) -> None:
@@ -132,15 +134,18 @@ class ImagesToLabel(Dataset):
 
     def __getitem__(self, index: int) -> dict:
         record = self.records[index]
+        failed = dict(record=record, index=index, sample=None, shape=None)
         try:
             image = read_image(record.path)
-            shape = image.shape[:2]
+        except (OSError, ValueError) as e:  # the file itself
+            return dict(failed, failure=dict(describe_failure('read', e), message=str(e)))
+        shape = image.shape[:2]
+        try:
             sample = self.pipeline(dict(img=image, img_shape=shape, ori_shape=shape,
                                         img_id=record.id, img_path=record.path))
-        except Exception as e:  # one bad file must never end the run
-            reason = str(e) if isinstance(e, ValueError) else f'{type(e).__name__}: {e}'
-            return dict(record=record, index=index, sample=None, skip=reason, shape=None)
-        return dict(record=record, index=index, sample=sample, skip=None, shape=shape)
+        except Exception as e:  # FailureGuard decides whether the image or the run is at fault
+            return dict(failed, failure=describe_failure('pipeline', e))
+        return dict(record=record, index=index, sample=sample, failure=None, shape=shape)
 
 
 def keep_list(batch: list) -> list:

@@ -12,6 +12,7 @@ from mmfreesolo.engine import SelfTrainingHook
 from mmfreesolo.engine.hooks.self_training_hook import labels_complete, manifest_path
 from mmfreesolo.errors import UserInputError
 from mmfreesolo.pseudo_labels import chunked_labelling
+from mmfreesolo.pseudo_labels.labelling_failures import LabellingStopped
 
 CONFIG = str(REPO / 'configs' / 'freesolo_mobilenetv2_scenes_cpu.py')
 
@@ -118,3 +119,21 @@ def test_training_set_without_image_folder_is_an_error(runner, tmp_path, monkeyp
     monkeypatch.setattr(dataset, 'data_prefix', {})
     with pytest.raises(UserInputError, match='data_prefix.img'):
         SelfTrainingHook(out_file=str(tmp_path / 'x.json')).make_labels(runner)
+
+
+def test_a_model_failing_on_every_image_stops_the_labelling(runner, tmp_path, monkeypatch):
+    model = runner.model
+
+    def broken(*args, **kwargs):
+        raise RuntimeError('the head is broken')
+
+    monkeypatch.setattr(model, 'test_step', broken)
+    out = str(tmp_path / 'labels.json')
+    with pytest.raises(LabellingStopped) as stopped:
+        SelfTrainingHook(out_file=out, chunk_size=2).make_labels(runner)
+    message = str(stopped.value)
+    assert '\n' not in message
+    assert 'the same error failed 5 images in a row' in message
+    assert 'RuntimeError: the head is broken' in message
+    assert not labels_complete(out)
+    assert sorted(p.name for p in (tmp_path / 'labels.json.parts').iterdir()) == ['run.json']

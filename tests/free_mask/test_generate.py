@@ -185,3 +185,41 @@ def test_empty_folder_and_wrong_inputs_are_one_error_line(tmp_path):
                   '--images', str(tmp_path), '--out', str(tmp_path / 'x.json')])
     assert_one_line_error(result, 'not a Free Mask config')
     assert not (tmp_path / 'x.json').exists()
+
+
+def test_a_model_failing_on_every_image_stops_the_run(images, tmp_path):
+    """A configuration error that the model raises on every image is one error line and a
+    non-zero exit, not a label file of skips; fixed and run again, the run completes, and a
+    corrupt file is still only a recorded skip."""
+    folder = tmp_path / 'imgs'
+    folder.mkdir()
+    for path in sorted(images.iterdir())[:6]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / 'corrupt.png').write_bytes(b'\x89PNG not really')
+    out = tmp_path / 'labels.json'
+    args = ['tools/free_mask.py', CONFIG, '--images', str(folder), '--out', str(out),
+            '--workers', '0', '--chunk-size', '2', '--no-progress']
+    result = run(args + ['--cfg-options', 'model.feature_index=5'])
+    error = assert_one_line_error(result, 'labelling stopped: the same error failed 5 images '
+                                  'in a row', 'IndexError: tuple index out of range',
+                                  'raised at mmfreesolo/free_mask/free_mask.py:')
+    assert not out.exists()
+    assert sorted(p.name for p in (tmp_path / 'labels.json.parts').iterdir()) == ['run.json'], \
+        error
+    result = run(args)
+    assert_ok(result)
+    data = json.loads(out.read_text())
+    assert len(data['images']) == 6
+    assert [s['file_name'] for s in data['info']['skipped']] == ['corrupt.png']
+
+
+def test_every_image_unreadable_exits_non_zero(tmp_path):
+    folder = tmp_path / 'imgs'
+    folder.mkdir()
+    for name in ('a.png', 'b.jpg'):
+        (folder / name).write_bytes(b'')
+    result = run(['tools/free_mask.py', CONFIG, '--images', str(folder), '--out',
+                  str(tmp_path / 'x.json'), '--workers', '0'])
+    assert_one_line_error(result, 'every one of the 2 images failed, none is labelled (first '
+                          'a.png: empty file)')
+    assert not (tmp_path / 'x.json').exists()
