@@ -77,6 +77,58 @@ def test_training_step_losses_and_gradients(model):
     assert feat_grads and any(g.abs().sum() > 0 for g in feat_grads)
 
 
+def test_counted_rows_ignore_ten_original_pixels_scaled_per_image(model):
+    """10 original rows: 20 rows of an image enlarged 2x, 5 of one halved; a mask-feature row
+    counts while its centre pixel (4 r + 2) lies above them."""
+    head = model.mask_head
+    metas = [dict(img_shape=(100, 120), scale_factor=(2.0, 2.0)),
+             dict(img_shape=(100, 120), scale_factor=(0.5, 0.5)),
+             dict(img_shape=(100, 120), scale_factor=(1.33, 1.37))]
+    rows = head._counted_rows(metas, torch.tensor([0, 1, 2, 0]), (32, 30))
+    assert rows.shape == (4, 32, 1)
+    counted = rows[:, :, 0].sum(dim=1).tolist()
+    # 100 - 20 = 80: r <= 19; 100 - 5 = 95: r <= 23; 100 - int(13.7) = 87: r <= 21
+    assert counted == [20, 24, 22, 20]
+    assert rows[0, :20].all() and not rows[0, 20:].any()
+
+
+def test_level_reduction_is_the_mean_of_the_levels_means(model):
+    """The head's two reductions on the same positives, against their definitions."""
+    from mmfreesolo.models.losses import projection_dice_loss
+    model.train()
+    batch = _batch((2, 1))
+    big = torch.zeros(1, 128, 128, dtype=torch.bool)
+    big[0, 8:120, 10:118] = True               # sqrt(area) 110: levels 1 and 2, not 0
+    gt = batch['data_samples'][1].gt_instances
+    gt.masks = BitmapMasks(big.numpy(), 128, 128)
+    gt.bboxes = boxes_from_masks(big)
+    data = model.data_preprocessor(batch, training=True)
+    head = model.mask_head
+    feats = model.extract_feat(data['inputs'])
+    kernels, cls, mask_feats = head(feats)
+    gts = [s.gt_instances for s in data['data_samples']]
+    metas = [s.metainfo for s in data['data_samples']]
+    sims = [s.color_similarity for s in data['data_samples']]
+    targets = [head._get_targets_single(g, featmap_sizes=mask_feats.shape[-2:]) for g in gts]
+    preds, masks, _, levels = head._positive_masks(
+        kernels, mask_feats, [t[3] for t in targets], [t[0] for t in targets])
+    assert len(levels.unique()) >= 2, 'positives on several levels'
+    each = projection_dice_loss(preds.sigmoid(), masks, 'max', head.loss_mask.eps)
+    per_level = torch.stack([each[levels == lvl].mean() for lvl in levels.unique()]).mean()
+    try:
+        head.loss_reduction = 'level'
+        by_level = head.loss_by_feat(kernels, cls, mask_feats, batch_gt_instances=gts,
+                                     batch_img_metas=metas, batch_color_similarity=sims)
+        head.loss_reduction = 'positive'
+        by_positive = head.loss_by_feat(kernels, cls, mask_feats, batch_gt_instances=gts,
+                                        batch_img_metas=metas, batch_color_similarity=sims)
+    finally:
+        head.loss_reduction = 'level'
+    assert by_level['loss_mask_max'].item() == pytest.approx(per_level.item(), rel=1e-5)
+    assert by_positive['loss_mask_max'].item() == pytest.approx(each.mean().item(), rel=1e-5)
+    assert by_level['loss_cls'].item() == pytest.approx(by_positive['loss_cls'].item())
+
+
 def test_no_objects_gives_zero_mask_losses(model):
     model.train()
     data = model.data_preprocessor(_batch((0, 0)), training=True)

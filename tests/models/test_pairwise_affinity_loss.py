@@ -95,3 +95,23 @@ def test_confident_logits_stay_finite_with_finite_gradients():
     # -log(2 e^-60) = 60 - log 2
     assert torch.isfinite(value) and value.item() == pytest.approx(2 * (60 - math.log(2)) / 16)
     assert torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0
+
+
+def test_groups_average_each_groups_edges_then_the_groups():
+    """Per group (FPN level): the reference over that group's instances; then their mean."""
+    gen = torch.Generator().manual_seed(3)
+    logits = torch.randn(3, 9, 11, generator=gen) * 3
+    similarity = torch.rand(3, 8, 9, 11, generator=gen)
+    box = torch.zeros(3, 9, 11)
+    box[0, 1:7, 2:9] = 1
+    box[1, 4:, :5] = 1
+    box[2, 2:5, 3:10] = 1
+    groups = torch.tensor([2, 0, 2])
+    loss = PairwiseAffinityLoss(warmup_iters=0)
+    got = loss(logits, similarity, box, groups=groups).item()
+    level_2 = _reference(logits[[0, 2]].double(), similarity[[0, 2]], box[[0, 2]], 0.3)
+    level_0 = _reference(logits[[1]].double(), similarity[[1]], box[[1]], 0.3)
+    assert got == pytest.approx((level_2 + level_0) / 2, rel=1e-5)
+    # one group is the plain edge average
+    assert loss(logits, similarity, box, groups=torch.zeros(3, dtype=torch.long)).item() == \
+        pytest.approx(loss(logits, similarity, box).item(), rel=1e-6)

@@ -88,3 +88,29 @@ def test_embedding_cosine_loss_hand_computed():
     torch.testing.assert_close(loss, 0.5 * per_row.sum() / 3)
     loss.backward()
     assert torch.isfinite(pred.grad).all()
+
+
+def test_mean_over_groups_hand_computed():
+    from mmfreesolo.models.losses.group_mean import mean_over_groups
+    values = torch.tensor([1.0, 2.0, 3.0, 6.0])
+    groups = torch.tensor([0, 0, 3, 3])
+    assert mean_over_groups(values, groups).item() == pytest.approx((1.5 + 4.5) / 2)
+    # with weights: group 0 is 3 / 4, group 3 is 9 / 3
+    weights = torch.tensor([2.0, 2.0, 3.0, 0.0])
+    assert mean_over_groups(values, groups, weights).item() == pytest.approx((0.75 + 3) / 2)
+    # a group whose weights sum below 1 divides by 1
+    assert mean_over_groups(values[:1], groups[:1], torch.zeros(1)).item() == 1.0
+    assert mean_over_groups(values[:0], groups[:0]).item() == 0.0
+
+
+def test_groups_weigh_levels_equally():
+    """Three positives on level 0 and one on level 3: 'level' reduction is the mean of the two
+    levels' means, not of the four."""
+    gen = torch.Generator().manual_seed(1)
+    pred = torch.randn(4, 6, 6, generator=gen)
+    target = (torch.rand(4, 6, 6, generator=gen) > 0.5).float()
+    loss = ProjectionDiceLoss(mode='max')
+    each = projection_dice_loss(pred.sigmoid(), target, 'max', 1e-3)
+    got = loss(pred, target, groups=torch.tensor([0, 0, 0, 3])).item()
+    assert got == pytest.approx(((each[:3].mean() + each[3]) / 2).item(), rel=1e-6)
+    assert loss(pred, target, avg_factor=4).item() == pytest.approx(each.mean().item())

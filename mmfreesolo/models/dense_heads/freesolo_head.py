@@ -15,6 +15,14 @@ from torch import Tensor, nn
 
 from ...structures import boxes_from_masks
 
+LOSS_REDUCTIONS = ('level', 'positive')
+
+
+def _height_scale(meta: dict) -> float:
+    """Resized rows per original row: mmdet's ``scale_factor`` is (w_scale, h_scale)."""
+    scale = meta.get('scale_factor', (1.0, 1.0))
+    return float(scale[1]) if len(scale) > 1 else float(scale[0])
+
 
 def box_masks(masks: Tensor) -> Tensor:
     """(N, H, W) masks -> (N, H, W) float, 1 inside each mask's bounding box."""
@@ -46,8 +54,12 @@ class FreeSOLOHead(SOLOV2Head):
         loss_mask: the max-projection term (L_max_proj).
         loss_mask_avg: the mean-projection term (a L_avg_proj, a = 0.1).
         loss_pairwise: the pairwise affinity term, with its colour threshold and warm-up.
-        pairwise_ignore_bottom: pairwise edges in the image's last rows (input pixels) are not
-            counted.
+        pairwise_ignore_bottom: pairwise edges in the image's last rows are not counted: this
+            many rows of the original image, scaled by each image's resize ratio (the release).
+        loss_reduction: how the three mask terms average over the positives: 'level' (the
+            release) averages each FPN level's positives, then the levels that have any;
+            'positive' averages all positives at once (SOLOv2's Dice), which weighs the levels
+            by their number of positives.
         loss_emb: the semantic-embedding term, e.g. ``dict(type='EmbeddingCosineLoss')``.
         emb_dim: length of the embeddings (Free Mask's ``emb_dim``).
     """
@@ -62,10 +74,15 @@ class FreeSOLOHead(SOLOV2Head):
                                                       color_thr=0.3, warmup_iters=1000,
                                                       loss_weight=1.0),
                  pairwise_ignore_bottom: int = 10,
+                 loss_reduction: str = 'level',
                  loss_emb: Optional[dict] = None,
                  emb_dim: int = 128,
                  **kwargs) -> None:
         super().__init__(*args, loss_mask=loss_mask, **kwargs)
+        if loss_reduction not in LOSS_REDUCTIONS:
+            raise ValueError(f'loss_reduction must be one of {LOSS_REDUCTIONS}, got '
+                             f'{loss_reduction!r}')
+        self.loss_reduction = loss_reduction
         self.loss_mask_avg = MODELS.build(loss_mask_avg)
         self.loss_pairwise = MODELS.build(loss_pairwise) if loss_pairwise else None
         self.pairwise_ignore_bottom = pairwise_ignore_bottom
@@ -99,8 +116,9 @@ class FreeSOLOHead(SOLOV2Head):
 
     def _positive_masks(self, mlvl_kernel_preds: List[Tensor], mask_feats: Tensor,
                         pos_indexes, pos_mask_targets):
-        """Predicted mask logits, coarse masks and image index of every positive grid cell."""
-        preds, targets, images = [], [], []
+        """Predicted mask logits (P, h, w), coarse masks (P, h, w), and the image and the FPN
+        level (P, ) of every positive grid cell."""
+        preds, targets, images, levels = [], [], [], []
         for lvl, lvl_kernels in enumerate(mlvl_kernel_preds):
             for img, kernels in enumerate(lvl_kernels):
                 index = pos_indexes[img][lvl]
@@ -113,9 +131,11 @@ class FreeSOLOHead(SOLOV2Head):
                 preds.append(pred[0])
                 targets.append(pos_mask_targets[img][lvl])
                 images.append(torch.full((len(index), ), img, device=mask_feats.device))
+                levels.append(torch.full((len(index), ), lvl, device=mask_feats.device))
         if not preds:
-            return None, None, None
-        return torch.cat(preds), torch.cat(targets).float(), torch.cat(images)
+            return None, None, None, None
+        return (torch.cat(preds), torch.cat(targets).float(), torch.cat(images),
+                torch.cat(levels))
 
     def _get_targets_single(self, gt_instances: InstanceData, featmap_sizes=None):
         """SOLOv2's targets; with the embedding loss, also per level the index of the instance
@@ -162,8 +182,8 @@ class FreeSOLOHead(SOLOV2Head):
         assigned = multi_apply(self._get_targets_single, batch_gt_instances,
                                featmap_sizes=featmap_size)
         pos_mask_targets, labels, pos_masks, pos_indexes = assigned[:4]
-        preds, targets, images = self._positive_masks(mlvl_kernel_preds, mask_feats,
-                                                      pos_indexes, pos_mask_targets)
+        preds, targets, images, levels = self._positive_masks(mlvl_kernel_preds, mask_feats,
+                                                              pos_indexes, pos_mask_targets)
         num_pos = 0 if preds is None else len(preds)
         losses = {}
         if self.loss_emb is not None:
@@ -177,13 +197,17 @@ class FreeSOLOHead(SOLOV2Head):
                     mask_feats[:0, 0], mask_feats.new_zeros(0, 8, *featmap_size),
                     mask_feats[:0, 0])
         else:
-            losses['loss_mask_max'] = self.loss_mask(preds, targets, avg_factor=num_pos)
-            losses['loss_mask_avg'] = self.loss_mask_avg(preds, targets, avg_factor=num_pos)
+            groups = levels if self.loss_reduction == 'level' else None
+            losses['loss_mask_max'] = self.loss_mask(preds, targets, avg_factor=num_pos,
+                                                     groups=groups)
+            losses['loss_mask_avg'] = self.loss_mask_avg(preds, targets, avg_factor=num_pos,
+                                                         groups=groups)
             if self.loss_pairwise is not None:
                 region = box_masks(targets > 0.5) * self._counted_rows(batch_img_metas,
                                                                        images, featmap_size)
                 losses['loss_pairwise'] = self.loss_pairwise(
-                    preds, torch.stack(batch_color_similarity), region, image_index=images)
+                    preds, torch.stack(batch_color_similarity), region, image_index=images,
+                    groups=groups)
 
         flat_labels = torch.cat([
             torch.cat([img_labels.flatten() for img_labels in lvl_labels])
@@ -214,15 +238,19 @@ class FreeSOLOHead(SOLOV2Head):
 
     def _counted_rows(self, batch_img_metas: List[dict], images: Tensor,
                       featmap_size) -> Tensor:
-        """(P, h, 1): 1 for rows of each positive's image above its last
-        ``pairwise_ignore_bottom`` input pixels (and above the padding)."""
-        stride = self.mask_stride
-        last = torch.tensor([
-            max(0, (meta['img_shape'][0] - self.pairwise_ignore_bottom) // stride)
+        """(P, h, 1): 1 for the mask-feature rows of each positive's image whose centre lies
+        above the image's ignored bottom rows (and above the padding).
+
+        The ignored rows are ``pairwise_ignore_bottom`` rows of the original image, so
+        ``int(pairwise_ignore_bottom x h_scale)`` rows of the resized one.
+        """
+        counted = torch.tensor([
+            meta['img_shape'][0] - int(self.pairwise_ignore_bottom * _height_scale(meta))
             for meta in batch_img_metas
         ], device=images.device)
-        rows = torch.arange(featmap_size[0], device=images.device)
-        return (rows[None, :] < last[images][:, None]).float()[:, :, None]
+        centres = (torch.arange(featmap_size[0], device=images.device) * self.mask_stride
+                   + self.mask_stride // 2)
+        return (centres[None, :] < counted[images][:, None]).float()[:, :, None]
 
     def predict_by_feat(self, mlvl_kernel_preds: List[Tensor], mlvl_cls_scores: List[Tensor],
                         mask_feats: Tensor, mlvl_emb_preds: Optional[List[Tensor]] = None,

@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
+from .group_mean import mean_over_groups
+
 
 def neighbour_offsets(kernel_size: int = 3, dilation: int = 2) -> List[Tuple[int, int]]:
     """(dy, dx) of the neighbours in a dilated window, centre excluded, in the order of mmdet's
@@ -52,7 +54,8 @@ class PairwiseAffinityLoss(nn.Module):
         return min(float(self.iters) / self.warmup_iters, 1.0)
 
     def forward(self, logits: Tensor, color_similarity: Tensor, box_masks: Tensor,
-                image_index: Optional[Tensor] = None) -> Tensor:
+                image_index: Optional[Tensor] = None,
+                groups: Optional[Tensor] = None) -> Tensor:
         """
         Args:
             logits: (N, H, W) mask logits of N instances.
@@ -60,6 +63,9 @@ class PairwiseAffinityLoss(nn.Module):
                 per image.
             box_masks: (N, H, W) 1 inside the instance's coarse-mask box, else 0.
             image_index: (N, ) the image of each instance; by default instance i is in image i.
+            groups: (N, ) the group of each instance (its FPN level): the loss is then averaged
+                over the counted edges of each group, then over the groups (the release);
+                by default over all counted edges at once.
         """
         if self.training:
             self.iters += 1
@@ -96,7 +102,15 @@ class PairwiseAffinityLoss(nn.Module):
             num_edges = weights.sum()
             pixels = incident.flatten().nonzero().squeeze(1)
         flat = logits.flatten()
-        pair_sum = (F.softplus(-(flat[ends] + flat[others])) * weights).sum()
-        total = -((F.logsigmoid(flat[pixels]) * incident.flatten()[pixels]).sum() + pair_sum)
-        loss = total / num_edges.clamp(min=1.0)
+        pair = F.softplus(-(flat[ends] + flat[others])) * weights
+        unary = F.logsigmoid(flat[pixels]) * incident.flatten()[pixels]
+        if groups is None:
+            loss = -(unary.sum() + pair.sum()) / num_edges.clamp(min=1.0)
+        else:  # per instance: its loss summed over its edges, and its edge count
+            n = len(logits)
+            edge_instance, pixel_instance = ends // (h * w), pixels // (h * w)
+            sums = -(logits.new_zeros(n).index_add(0, edge_instance, pair)
+                     + logits.new_zeros(n).index_add(0, pixel_instance, unary))
+            edges = weights.new_zeros(n).index_add(0, edge_instance, weights)
+            loss = mean_over_groups(sums, groups, edges)
         return self.loss_weight * self.warmup_factor * loss

@@ -13,6 +13,8 @@ from mmdet.models.losses.dice_loss import dice_loss
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
+from .group_mean import mean_over_groups
+
 
 def project(masks: Tensor, mode: str) -> tuple:
     """(N, H, W) masks -> their x-axis projection (N, W) and y-axis projection (N, H)."""
@@ -61,12 +63,17 @@ class ProjectionDiceLoss(nn.Module):
         self.eps = eps
         self.loss_weight = loss_weight
 
-    def forward(self, pred: Tensor, target: Tensor,
-                avg_factor: Optional[float] = None) -> Tensor:
-        """Mean over instances (or sum / ``avg_factor``) of (N, H, W) predictions."""
+    def forward(self, pred: Tensor, target: Tensor, avg_factor: Optional[float] = None,
+                groups: Optional[Tensor] = None) -> Tensor:
+        """(N, H, W) predictions -> the mean over instances (or their sum / ``avg_factor``),
+        or with ``groups`` (N, ) the mean over groups of each group's mean (the release's
+        per-level reduction)."""
         if len(pred) == 0:
             return pred.sum() * 0
         probs = pred.sigmoid() if self.use_sigmoid else pred
         losses = projection_dice_loss(probs, target, self.mode, self.eps)
-        total = losses.sum() / avg_factor if avg_factor is not None else losses.mean()
+        if groups is not None:
+            total = mean_over_groups(losses, groups)
+        else:
+            total = losses.sum() / avg_factor if avg_factor is not None else losses.mean()
         return self.loss_weight * total
