@@ -7,5 +7,5 @@ backbone_checkpoint = 'checkpoints/densecl_r101_imagenet_200ep.pth'
 model = dict(
     backbone=dict(
         depth=101, init_cfg=dict(type='BackboneCheckpoint', checkpoint=backbone_checkpoint)))
-train_dataloader = dict(dataset=dict(dataset=dict(ann_file=pseudo_labels)))
+train_dataloader = dict(dataset=dict(ann_file=pseudo_labels))
 self_training = dict(free_mask=dict(config='{{fileDirname}}/free_mask/freemask_r101_coco.py'))

@@ -12,10 +12,7 @@ _base_ = './freesolo_r50_coco.py'
 data_root = 'data/my_images/'
 train_dataloader = dict(
     dataset=dict(
-        dataset=dict(
-            data_root=data_root,
-            ann_file='free_mask_labels.json',
-            data_prefix=dict(img='images/'))))
+        data_root=data_root, ann_file='free_mask_labels.json', data_prefix=dict(img='images/')))
 val_dataloader = None
 val_evaluator = None
 val_cfg = None

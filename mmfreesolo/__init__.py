@@ -7,9 +7,9 @@ from . import compat
 
 compat.apply()
 
-from .datasets import (FreeMaskLabelDataset, FreeSOLOCopyPaste, ImageOnly,  # noqa: E402
-                       LoadFreeMaskLabels, PackFreeSOLOInputs, RandomGaussianBlur)
-from .engine import SelfTrainingHook  # noqa: E402
+from .datasets import (FreeMaskLabelDataset, LoadFreeMaskLabels,  # noqa: E402
+                       PackFreeSOLOInputs, RandomGaussianBlur, TorchvisionOnImage)
+from .engine import SelfTrainingHook, TrainingViewsHook  # noqa: E402
 from .evaluation import ClassAgnosticCocoMetric  # noqa: E402
 from .free_mask import FreeMask  # noqa: E402
 from .models import (BackboneCheckpoint, EmbeddingCosineLoss,  # noqa: E402
@@ -19,8 +19,8 @@ from .models import (BackboneCheckpoint, EmbeddingCosineLoss,  # noqa: E402
 __version__ = '0.1.0'
 __all__ = [
     'BackboneCheckpoint', 'ClassAgnosticCocoMetric', 'EmbeddingCosineLoss', 'FreeMask',
-    'FreeMaskLabelDataset', 'FreeSOLOCopyPaste', 'FreeSOLODataPreprocessor', 'FreeSOLOHead',
-    'ImageOnly', 'LoadFreeMaskLabels',
+    'FreeMaskLabelDataset', 'FreeSOLODataPreprocessor', 'FreeSOLOHead', 'LoadFreeMaskLabels',
     'PackFreeSOLOInputs', 'PairwiseAffinityLoss', 'ProjectionDiceLoss', 'RandomGaussianBlur',
-    'SelfTrainingHook', 'TorchvisionMobileNetV2', '__version__'
+    'SelfTrainingHook', 'TorchvisionMobileNetV2', 'TorchvisionOnImage', 'TrainingViewsHook',
+    '__version__'
 ]

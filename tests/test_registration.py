@@ -51,12 +51,12 @@ def test_every_module_is_in_its_mmdet_registry():
     from mmdet.registry import DATASETS, HOOKS, MODELS, TRANSFORMS, WEIGHT_INITIALIZERS
     expected = {
         DATASETS: ['FreeMaskLabelDataset'],
-        TRANSFORMS: ['FreeSOLOCopyPaste', 'ImageOnly', 'LoadFreeMaskLabels',
-                     'PackFreeSOLOInputs', 'RandomGaussianBlur'],
+        TRANSFORMS: ['LoadFreeMaskLabels', 'PackFreeSOLOInputs', 'RandomGaussianBlur',
+                     'TorchvisionOnImage'],
         MODELS: ['FreeMask', 'FreeSOLOHead', 'FreeSOLODataPreprocessor', 'EmbeddingCosineLoss',
                  'PairwiseAffinityLoss', 'ProjectionDiceLoss', 'TorchvisionMobileNetV2'],
         WEIGHT_INITIALIZERS: ['BackboneCheckpoint'],
-        HOOKS: ['SelfTrainingHook'],
+        HOOKS: ['SelfTrainingHook', 'TrainingViewsHook'],
     }
     for registry, names in expected.items():
         for name in names:

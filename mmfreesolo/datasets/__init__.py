@@ -1,8 +1,8 @@
 """Datasets, dataset files and transforms: generated scenes, COCO file checks, Free Mask
-pseudo-labels with copy-paste and strong augmentations."""
+pseudo-labels and FreeSOLO's strong view."""
 from .free_mask_label_dataset import FreeMaskLabelDataset
-from .transforms import (FreeSOLOCopyPaste, ImageOnly, LoadFreeMaskLabels, PackFreeSOLOInputs,
-                         RandomGaussianBlur)
+from .transforms import (LoadFreeMaskLabels, PackFreeSOLOInputs, RandomGaussianBlur,
+                         TorchvisionOnImage)
 
-__all__ = ['FreeMaskLabelDataset', 'FreeSOLOCopyPaste', 'ImageOnly', 'LoadFreeMaskLabels',
-           'PackFreeSOLOInputs', 'RandomGaussianBlur']
+__all__ = ['FreeMaskLabelDataset', 'LoadFreeMaskLabels', 'PackFreeSOLOInputs',
+           'RandomGaussianBlur', 'TorchvisionOnImage']

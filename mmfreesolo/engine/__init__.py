@@ -1,3 +1,3 @@
-from .hooks import SelfTrainingHook
+from .hooks import SelfTrainingHook, TrainingViewsHook
 
-__all__ = ['SelfTrainingHook']
+__all__ = ['SelfTrainingHook', 'TrainingViewsHook']

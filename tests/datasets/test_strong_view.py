@@ -1,5 +1,8 @@
-"""The strong view's pieces: blur, and erasing that changes pixels but keeps every label."""
+"""The strong view's pieces: torchvision's colour jitter, grayscale and erasing on the image only
+(every label kept), and blur."""
 import numpy as np
+import pytest
+import torch
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.mask import BitmapMasks
 from mmengine.registry import init_default_scope
@@ -22,22 +25,53 @@ def labelled_image():
                 gt_scores=np.array([0.9, 0.8], dtype=np.float32))
 
 
-def test_image_only_erasing_keeps_every_label():
+def test_erasing_changes_pixels_and_keeps_every_label():
+    torch.manual_seed(0)
     results = labelled_image()
-    before = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in results.items()}
+    image = results['img'].copy()
     masks_before = results['gt_masks'].masks.copy()
     boxes_before = results['gt_bboxes'].tensor.clone()
-    erase = TRANSFORMS.build(dict(type='ImageOnly', transforms=[
-        dict(type='RandomErasing', n_patches=3, ratio=(0.5, 0.6), img_border_value=0)]))
+    erase = TRANSFORMS.build(dict(
+        type='TorchvisionOnImage',
+        normalize=dict(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
+        transforms=[dict(type='RandomErasing', p=1.0, scale=(0.1, 0.1), ratio=(1.0, 1.0),
+                         value='random')]))
     out = erase(results)
-    assert (out['img'] == 0).sum() > 3 * 20 * 20            # three patches of >= 20 px erased
+    changed = (out['img'] != image).any(axis=2)
+    # one square of 10 % of the image (about 13 x 13 px), filled with noise
+    assert 120 <= changed.sum() <= 13 * 13
+    ys, xs = np.nonzero(changed)
+    assert ys.max() - ys.min() <= 13 and xs.max() - xs.min() <= 13
+    assert len(np.unique(out['img'][changed])) > 20
     np.testing.assert_array_equal(out['gt_masks'].masks, masks_before)
     assert out['gt_bboxes'].tensor.equal(boxes_before)
-    np.testing.assert_array_equal(out['gt_scores'], before['gt_scores'])
-    # mmdet's RandomErasing alone would cut the masks
-    cut = TRANSFORMS.build(dict(type='RandomErasing', n_patches=3, ratio=(0.5, 0.6)))(
-        dict(labelled_image(), img_shape=(40, 40)))
-    assert cut['gt_masks'].masks.sum() < masks_before.sum()
+    np.testing.assert_array_equal(out['gt_scores'], np.float32([0.9, 0.8]))
+
+
+def test_identity_round_trip_and_rgb_channel_order():
+    image = labelled_image()['img']
+    same = TRANSFORMS.build(dict(type='TorchvisionOnImage', transforms=[
+        dict(type='RandomGrayscale', p=0.0)]))(dict(img=image.copy()))['img']
+    np.testing.assert_array_equal(same, image)
+    # pure blue in BGR: ITU-R 601 luma gives 0.114 x 255 = 29 only if read as RGB's blue
+    blue = np.zeros((4, 4, 3), np.uint8)
+    blue[..., 0] = 255
+    gray = TRANSFORMS.build(dict(type='TorchvisionOnImage', transforms=[
+        dict(type='RandomGrayscale', p=1.0)]))(dict(img=blue))['img']
+    assert gray.shape == (4, 4, 3) and abs(int(gray[0, 0, 0]) - 29) <= 1
+    assert (gray == gray[..., :1]).all()
+
+
+def test_colour_jitter_in_random_apply():
+    torch.manual_seed(0)
+    image = labelled_image()['img']
+    jitter = TRANSFORMS.build(dict(type='TorchvisionOnImage', transforms=[
+        dict(type='RandomApply', p=1.0, transforms=[
+            dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)])]))
+    out = jitter(dict(img=image.copy()))['img']
+    assert out.shape == image.shape and out.dtype == np.uint8 and (out != image).any()
+    with pytest.raises(ValueError, match='no transform'):
+        TRANSFORMS.build(dict(type='TorchvisionOnImage', transforms=[dict(type='Nope')]))
 
 
 def test_gaussian_blur():

@@ -1,10 +1,13 @@
 """mmdet's DetDataPreprocessor plus the colour similarity the pairwise loss needs."""
 from __future__ import annotations
 
+from typing import Optional
+
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.registry import MODELS
 
 from .color_similarity import color_similarity
+from .strong_view_copy_paste import StrongViewCopyPaste
 
 
 @MODELS.register_module()
@@ -14,18 +17,24 @@ class FreeSOLODataPreprocessor(DetDataPreprocessor):
 
     The coarse masks are left as they are (BoxInst's preprocessor would replace them by boxes).
     Samples made by mmdet's ``MultiBranch`` transform (FreeSOLO's weak and strong views of each
-    image) are trained on as one batch: every branch's views side by side.
+    image) are trained on as one batch: every branch's views side by side, after
+    ``copy_paste`` (e.g. ``dict(max_cover=0.5)``, :class:`StrongViewCopyPaste`) has pasted
+    instances of other images' weak views into the strong views, as the release does.
     """
 
     def __init__(self, *args, mask_stride: int = 4, pairwise_size: int = 3,
-                 pairwise_dilation: int = 2, **kwargs) -> None:
+                 pairwise_dilation: int = 2, copy_paste: Optional[dict] = None,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.mask_stride = mask_stride
         self.pairwise_size = pairwise_size
         self.pairwise_dilation = pairwise_dilation
+        self.copy_paste = StrongViewCopyPaste(**copy_paste) if copy_paste is not None else None
 
     def forward(self, data: dict, training: bool = False) -> dict:
         if isinstance(data['inputs'], dict):
+            if training and self.copy_paste is not None:
+                data = self.copy_paste(data)
             data = self.join_branches(data)
         data = super().forward(data, training)
         if training:
