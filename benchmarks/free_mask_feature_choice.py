@@ -20,12 +20,12 @@ from mmengine.config import Config
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from mmfreesolo.datasets.scenes import generate_scenes  # noqa: E402
-from mmfreesolo.evaluation.class_agnostic_eval import (evaluate_class_agnostic,  # noqa: E402
-                                                        load_coco_gt)
-from mmfreesolo.free_mask.generate import build_free_mask  # noqa: E402
-from mmfreesolo.pseudo_labels.chunked_labelling import label_images  # noqa: E402
-from mmfreesolo.pseudo_labels.image_source import list_images  # noqa: E402
+from mmfreesolo.engine.free_mask_labelling import build_free_mask  # noqa: E402
+from mmfreesolo.evaluation.class_agnostic_eval import evaluate_class_agnostic  # noqa: E402
+from mmfreesolo.evaluation.class_agnostic_eval import load_coco_gt  # noqa: E402
+from mmfreesolo.pseudo_labels.image_records import list_images  # noqa: E402
+from mmfreesolo.pseudo_labels.labelling import label_images  # noqa: E402
+from mmfreesolo.scenes import generate_scenes  # noqa: E402
 
 STAGES = {10: 'stride 16, 64 ch', 13: 'stride 16, 96 ch', 16: 'stride 32, 160 ch',
           17: 'stride 32, 320 ch (before 1x1)', 18: 'stride 32, 1280 ch (after 1x1)'}

@@ -26,10 +26,11 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'tests', 'free_mask'))
 
-from mmfreesolo.datasets.scenes import generate_scenes  # noqa: E402
 from mmfreesolo.demo.photos import write_photos  # noqa: E402
-from mmfreesolo.free_mask.generate import build_free_mask  # noqa: E402
-from mmfreesolo.pseudo_labels.image_source import ImagesToLabel, list_images  # noqa: E402
+from mmfreesolo.engine.free_mask_labelling import build_free_mask  # noqa: E402
+from mmfreesolo.pseudo_labels.image_records import list_images  # noqa: E402
+from mmfreesolo.pseudo_labels.images_to_label import ImagesToLabel  # noqa: E402
+from mmfreesolo.scenes import generate_scenes  # noqa: E402
 from reference import free_mask_reference  # noqa: E402
 
 # (H, W) the images are resized to before Free Mask's own resize

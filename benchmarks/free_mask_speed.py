@@ -29,11 +29,11 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'tests', 'free_mask'))
 
-from mmfreesolo.datasets.scenes import generate_scenes  # noqa: E402
-from mmfreesolo.free_mask.generate import build_free_mask  # noqa: E402
-from mmfreesolo.pseudo_labels.chunked_labelling import label_batch  # noqa: E402
-from mmfreesolo.pseudo_labels.image_source import (ImagesToLabel, keep_list,  # noqa: E402
-                                               list_images)
+from mmfreesolo.engine.free_mask_labelling import build_free_mask  # noqa: E402
+from mmfreesolo.pseudo_labels.image_records import list_images  # noqa: E402
+from mmfreesolo.pseudo_labels.images_to_label import ImagesToLabel, keep_list  # noqa: E402
+from mmfreesolo.pseudo_labels.labelling import label_batch  # noqa: E402
+from mmfreesolo.scenes import generate_scenes  # noqa: E402
 from reference import free_mask_reference  # noqa: E402
 
 
@@ -68,7 +68,7 @@ def main():
         cfg = r50_config((1216, 800))
         model = build_free_mask(cfg)
         items = list(ImagesToLabel(list_images(osp.join(root, 'a', 'train')),
-                                    cfg.test_pipeline))
+                                   cfg.test_pipeline))
         batches = [items[i:i + args.batch_size] for i in range(0, len(items), args.batch_size)]
         model.test_step(pseudo_collate([i['sample'] for i in batches[0]]))  # warm-up
         backbone = post = 0.0
@@ -109,7 +109,7 @@ def main():
         cfg = r50_config((1333, 800))
         model = build_free_mask(cfg)
         loader = DataLoader(ImagesToLabel(list_images(osp.join(root, 'b', 'train')),
-                                           cfg.test_pipeline),
+                                          cfg.test_pipeline),
                             batch_size=args.batch_size, collate_fn=keep_list)
         peaks = []
         for batch in loader:

@@ -20,8 +20,9 @@ from mmengine.structures import InstanceData
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from mmdet.structures.mask import mask2bbox  # noqa: E402
+
 import mmfreesolo  # noqa: E402,F401
-from mmfreesolo.structures import boxes_from_masks  # noqa: E402
 
 
 def batch(batch_size, size, objects, seed=0):
@@ -38,7 +39,7 @@ def batch(batch_size, size, objects, seed=0):
                                              pad_shape=(size, size), scale_factor=(1., 1.)))
         sample.gt_instances = InstanceData(masks=BitmapMasks(masks.numpy(), size, size),
                                            labels=torch.zeros(objects, dtype=torch.long),
-                                           bboxes=boxes_from_masks(masks))
+                                           bboxes=mask2bbox(masks))
         inputs.append(image)
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)

@@ -29,7 +29,7 @@ from datetime import datetime
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from mmfreesolo.datasets.scenes import generate_scenes  # noqa: E402
+from mmfreesolo.scenes import generate_scenes  # noqa: E402
 
 CLUSTER = osp.join(ROOT, 'slurm', 'local_cluster.sh')
 CONFIG = osp.join(ROOT, 'configs', 'free_mask', 'freemask_mobilenetv2_scenes_cpu.py')

@@ -42,10 +42,10 @@ model = dict(
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadFreeMaskLabels'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='Resize', scale={{_base_.image_scale}}, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackFreeSOLOInputs'),
+    dict(type='PackDetInputs'),
 ]
 train_dataloader = dict(
     dataset=dict(

@@ -41,14 +41,14 @@ model = dict(
 # strong view then changes pixels only, in the release's order and probabilities.
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
-    dict(type='LoadFreeMaskLabels'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='RandomChoiceResize',
          scales=[(1333, 640), (1333, 672), (1333, 704), (1333, 736), (1333, 768),
                  (1333, 800)],
          keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='MultiBranch', branch_field=['weak', 'strong'],
-         weak=[dict(type='PackFreeSOLOInputs')],
+         weak=[dict(type='PackDetInputs')],
          strong=[
              dict(type='TorchvisionOnImage', transforms=[
                  dict(type='RandomApply', p=0.8, transforms=[
@@ -66,7 +66,7 @@ train_pipeline = [
                            value='random'),
                       dict(type='RandomErasing', p=0.3, scale=(0.02, 0.2), ratio=(0.05, 8.0),
                            value='random')]),
-             dict(type='PackFreeSOLOInputs'),
+             dict(type='PackDetInputs'),
          ]),
 ]
 train_dataloader = dict(

@@ -3,24 +3,21 @@
 Importing the package (``custom_imports=dict(imports=['mmfreesolo'])`` in a config) applies the
 compatibility layer and registers every module into mmdet's registries.
 """
-from . import compat
+from . import adaptations
 
-compat.apply()
+adaptations.apply()
 
-from .datasets import (FreeMaskLabelDataset, LoadFreeMaskLabels,  # noqa: E402
-                       PackFreeSOLOInputs, RandomGaussianBlur, TorchvisionOnImage)
-from .engine import SelfTrainingHook, TrainingViewsHook  # noqa: E402
+from .datasets import FreeMaskLabelDataset, RandomGaussianBlur, TorchvisionOnImage  # noqa: E402
+from .engine import (SelfTrainingHook, StageLogRunner, TrainingProgressHook,  # noqa: E402
+                     TrainingViewsHook)
 from .evaluation import ClassAgnosticCocoMetric  # noqa: E402
-from .free_mask import FreeMask  # noqa: E402
-from .models import (BackboneCheckpoint, EmbeddingCosineLoss,  # noqa: E402
-                     FreeSOLODataPreprocessor, FreeSOLOHead, PairwiseAffinityLoss,
-                     ProjectionDiceLoss, TorchvisionMobileNetV2)
+from .models import (BackboneCheckpoint, FreeMask, FreeSOLODataPreprocessor,  # noqa: E402
+                     FreeSOLOHead, PairwiseAffinityLoss, ProjectionDiceLoss, TorchvisionMobileNetV2)
 
 __version__ = '0.1.0'
 __all__ = [
-    'BackboneCheckpoint', 'ClassAgnosticCocoMetric', 'EmbeddingCosineLoss', 'FreeMask',
-    'FreeMaskLabelDataset', 'FreeSOLODataPreprocessor', 'FreeSOLOHead', 'LoadFreeMaskLabels',
-    'PackFreeSOLOInputs', 'PairwiseAffinityLoss', 'ProjectionDiceLoss', 'RandomGaussianBlur',
-    'SelfTrainingHook', 'TorchvisionMobileNetV2', 'TorchvisionOnImage', 'TrainingViewsHook',
-    '__version__'
+    'BackboneCheckpoint', 'ClassAgnosticCocoMetric', 'FreeMask', 'FreeMaskLabelDataset',
+    'FreeSOLODataPreprocessor', 'FreeSOLOHead', 'PairwiseAffinityLoss', 'ProjectionDiceLoss',
+    'RandomGaussianBlur', 'SelfTrainingHook', 'StageLogRunner', 'TorchvisionMobileNetV2',
+    'TorchvisionOnImage', 'TrainingProgressHook', 'TrainingViewsHook', '__version__'
 ]

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Run the test suite in the project's environment; extra arguments go to pytest.
+# make test: the lint check, then every tier of the suite (fast, slow, slurm) in the project's
+# environment; extra arguments go to pytest (e.g. -m slow for one tier).
 # pytest exits 5 when a selection collects no test: that is not a failure here.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-"$ROOT/.venv/bin/python" -m pytest tests "$@"
+PY="$ROOT/.venv/bin/python"
+"$PY" -m flake8 mmfreesolo tools tests benchmarks configs || exit 1
+"$PY" -m isort --check-only --diff mmfreesolo tools tests benchmarks || exit 1
+"$PY" -m pytest tests -m "" "$@"
 rc=$?
 [ "$rc" -eq 5 ] && { echo "no tests were selected"; exit 0; }
 exit "$rc"

@@ -18,7 +18,7 @@ CPU_CONFIG = str(REPO / 'configs' / 'solov2_r18_scenes_cpu.py')
 @pytest.fixture(scope='session')
 def scenes(tmp_path_factory) -> Path:
     """8 train and 4 val scenes of 128 px, shared by every test that only reads them."""
-    from mmfreesolo.datasets.scenes import generate_scenes
+    from mmfreesolo.scenes import generate_scenes
     root = tmp_path_factory.mktemp('scenes')
     generate_scenes(str(root), num_train=8, num_val=4, image_size=(128, 128), seed=0)
     return root

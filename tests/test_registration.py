@@ -5,8 +5,9 @@ from conftest import CPU_CONFIG, assert_ok, run
 
 
 def test_import_registers_into_mmdet_scope():
-    import mmfreesolo
     from mmdet.registry import METRICS
+
+    import mmfreesolo
     assert METRICS.scope == 'mmdet'
     assert METRICS.get('ClassAgnosticCocoMetric') is mmfreesolo.ClassAgnosticCocoMetric
 
@@ -35,7 +36,7 @@ def test_mmfreesolo_scope_from_a_config_outside_the_repo(tmp_path):
         train_cfg = dict(max_iters=7)
     """))
     script = textwrap.dedent(f"""
-        from mmfreesolo.cli.config_checks import load_config
+        from mmfreesolo.fileio.configs import load_config
         cfg = load_config({str(user_config)!r})
         print(cfg.model.backbone.depth, cfg.model.mask_head.stacked_convs,
               cfg.train_cfg.max_iters, cfg.val_evaluator.type, cfg.val_evaluator._scope_)
@@ -47,16 +48,17 @@ def test_mmfreesolo_scope_from_a_config_outside_the_repo(tmp_path):
 
 
 def test_every_module_is_in_its_mmdet_registry():
+    from mmdet.registry import DATASETS, HOOKS, MODELS, RUNNERS, TRANSFORMS, WEIGHT_INITIALIZERS
+
     import mmfreesolo
-    from mmdet.registry import DATASETS, HOOKS, MODELS, TRANSFORMS, WEIGHT_INITIALIZERS
     expected = {
         DATASETS: ['FreeMaskLabelDataset'],
-        TRANSFORMS: ['LoadFreeMaskLabels', 'PackFreeSOLOInputs', 'RandomGaussianBlur',
-                     'TorchvisionOnImage'],
-        MODELS: ['FreeMask', 'FreeSOLOHead', 'FreeSOLODataPreprocessor', 'EmbeddingCosineLoss',
-                 'PairwiseAffinityLoss', 'ProjectionDiceLoss', 'TorchvisionMobileNetV2'],
+        TRANSFORMS: ['RandomGaussianBlur', 'TorchvisionOnImage'],
+        MODELS: ['FreeMask', 'FreeSOLOHead', 'FreeSOLODataPreprocessor', 'PairwiseAffinityLoss',
+                 'ProjectionDiceLoss', 'TorchvisionMobileNetV2'],
         WEIGHT_INITIALIZERS: ['BackboneCheckpoint'],
-        HOOKS: ['SelfTrainingHook', 'TrainingViewsHook'],
+        HOOKS: ['SelfTrainingHook', 'TrainingProgressHook', 'TrainingViewsHook'],
+        RUNNERS: ['StageLogRunner'],
     }
     for registry, names in expected.items():
         for name in names:

@@ -1,4 +1,5 @@
-"""See `python tools/convert_checkpoint.py --help`; the command lives in mmfreesolo.cli.convert_checkpoint."""
+"""See `python tools/convert_checkpoint.py --help`; the command lives in
+mmfreesolo.cli.convert_checkpoint."""
 from mmfreesolo.cli.convert_checkpoint import main
 
 if __name__ == '__main__':

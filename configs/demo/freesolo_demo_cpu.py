@@ -5,3 +5,7 @@
 _base_ = '../freesolo_mobilenetv2_scenes_cpu.py'
 
 demo = dict(num_train=256, num_val=48, num_pictures=4, photos=True)
+# the console shows one line per stage and a progress bar with its ETA; mmengine's environment,
+# config, hook table and iteration lines go to each round's log file (work/round_<r>/<time>/)
+runner_type = 'StageLogRunner'
+custom_hooks = [dict(type='TrainingProgressHook')]

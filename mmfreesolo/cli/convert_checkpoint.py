@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 from typing import List, Optional
 
-import torch
 from mmdet.registry import MODELS
 from mmengine.registry import init_default_scope
 
 from ..checkpoints import backbone_state_dict, load_backbone_weights
+from ..checkpoints.conversion import save_backbone_checkpoint
 from ..errors import exit_on_user_error
-from .config_checks import load_config
+from ..fileio.configs import load_config
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,8 +32,7 @@ def main(argv: Optional[List[str]] = None) -> str:
         cfg = load_config(args.config)
         init_default_scope(cfg.get('default_scope', 'mmdet'))
         load_backbone_weights(MODELS.build(cfg.model.backbone), args.src)
-    torch.save({'state_dict': {f'backbone.{k}': v for k, v in state.items()},
-                'meta': dict(converted_from=args.src)}, args.dst)
+    save_backbone_checkpoint(state, args.dst, converted_from=args.src)
     print(f'wrote {args.dst}: {len(state)} backbone tensors')
     return args.dst
 

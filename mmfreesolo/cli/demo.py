@@ -12,14 +12,15 @@ from mmdet.apis import init_detector
 from mmengine.structures import InstanceData
 
 from ..checkpoints import check_state_dict_fits, read_state_dict
+from ..engine.free_mask_labelling import build_free_mask
 from ..errors import UserInputError, exit_on_user_error
-from ..free_mask.generate import build_free_mask
-from ..pseudo_labels.chunked_labelling import label_images
-from ..pseudo_labels.image_source import (ImageRecord, inference_pipeline, list_images,
-                                          read_image)
+from ..fileio.configs import load_config
+from ..fileio.images import read_image
+from ..pseudo_labels.image_records import ImageRecord, list_images
+from ..pseudo_labels.images_to_label import inference_pipeline
+from ..pseudo_labels.labelling import label_images
 from ..visualization.label_pictures import annotations_to_instances
 from ..visualization.stage_pictures import draw_panel
-from .config_checks import load_config
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,7 +6,7 @@ import argparse
 import os.path as osp
 from typing import List, Optional
 
-from ..compat import configs_root
+from ..adaptations import configs_root
 from ..demo.pipeline import DemoPipeline
 from ..errors import exit_on_user_error
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import argparse
 from typing import Dict, List, Optional
 
-from ..atomic_write import write_json_atomic
 from ..errors import exit_on_user_error
-from ..evaluation.class_agnostic_eval import (IOU_TYPES, evaluate_class_agnostic, format_table,
+from ..evaluation.class_agnostic_eval import (IOU_TYPES, STAT_NAMES, evaluate_class_agnostic,
                                               load_coco_gt, load_detections)
+from ..evaluation.reporting import format_table
+from ..fileio.json_files import write_json_atomic
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +30,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Dict[str, float]]:
     results = {iou: evaluate_class_agnostic(coco_gt, detections, iou) for iou in args.iou_type}
     print(f'class-agnostic evaluation of {args.results} ({len(detections)} detections, '
           f'{len(coco_gt.getImgIds())} images)')
-    print(format_table(results))
+    print(format_table(['iou', *STAT_NAMES],
+                       [[iou] + [f'{stats[n]:.3f}' for n in STAT_NAMES]
+                        for iou, stats in results.items()]))
     if args.out:
         write_json_atomic(args.out, results, indent=2)
     return results

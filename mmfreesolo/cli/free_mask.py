@@ -4,15 +4,11 @@ from __future__ import annotations
 import argparse
 from typing import List, Optional
 
-import torch
 from mmengine.config import DictAction
 
-from ..cpu_heap import retain_freed_memory
-from ..errors import UserInputError, exit_on_user_error
-from ..free_mask.generate import build_free_mask, run_free_mask
-from ..pseudo_labels.chunked_labelling import AMP_DTYPES
-from ..pseudo_labels.image_source import list_images
-from .config_checks import load_config
+from ..engine.free_mask_labelling import label_with_free_mask
+from ..errors import exit_on_user_error
+from ..pseudo_labels.labelling import AMP_DTYPES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,33 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def free_mask_options(args: argparse.Namespace) -> dict:
+    """The arguments of :func:`~mmfreesolo.engine.free_mask_labelling.label_with_free_mask`."""
+    options = vars(args).copy()
+    options['progress'] = not options.pop('no_progress')
+    return options
+
+
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> str:
-    args = build_parser().parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
-    device = args.device or cfg.get('device') or ('cuda' if torch.cuda.is_available() else 'cpu')
-    if args.amp and not device.startswith('cuda'):
-        raise UserInputError('--amp needs a CUDA --device')
-    batch_size = args.batch_size or (4 if device.startswith('cuda') else 1)
-    if cfg.model.get('type') != 'FreeMask':
-        raise UserInputError(f'{args.config}: not a Free Mask config (model.type is '
-                             f'{cfg.model.get("type")!r})')
-    if args.checkpoint:
-        cfg.model.backbone_checkpoint = args.checkpoint
-    records = list_images(args.images, args.ann_file, args.img_root)
-    if args.check_only:
-        build_free_mask(cfg)  # loads the backbone checkpoint strictly
-        print(f'{args.config}: {len(records)} images to label into {args.out}')
-        return args.out
-    if device == 'cpu':  # measured for a process that runs Free Mask alone (cpu_heap.py)
-        retain_freed_memory()
-    path = run_free_mask(cfg, records, args.out, source=args.images or args.ann_file,
-                         shard_id=args.shard_id, num_shards=args.num_shards,
-                         batch_size=batch_size, chunk_size=args.chunk_size,
-                         workers=args.workers, device=device, amp=args.amp,
-                         progress=not args.no_progress)
-    print(f'wrote {path}')
-    return path
+    return label_with_free_mask(**free_mask_options(build_parser().parse_args(argv)))
 
 
 if __name__ == '__main__':

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import os.path as osp
 from typing import Dict, List, Optional
 
-from ..datasets.scenes import generate_scenes
 from ..errors import UserInputError, exit_on_user_error
+from ..scenes import generate_scenes
+from ..visualization.label_pictures import draw_label_file
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--size', type=int, nargs=2, default=[128, 128], metavar=('H', 'W'))
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--preview', type=int, default=0,
-                        help='also draw this many scenes per split with their masks')
+                        help='also draw this many scenes per split with their masks, into '
+                        'OUT/preview/<split>/')
     return parser
 
 
@@ -26,12 +29,14 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, str]:
     if args.num_train < 0 or args.num_val < 0:
         raise UserInputError('--num-train and --num-val must not be negative')
     try:
-        files = generate_scenes(args.out, args.num_train, args.num_val, args.size, args.seed,
-                                args.preview)
+        files = generate_scenes(args.out, args.num_train, args.num_val, args.size, args.seed)
     except ValueError as e:
         raise UserInputError(str(e)) from None
     for split, path in files.items():
         print(f'{split}: {path}')
+        if args.preview:
+            draw_label_file(path, osp.join(args.out, split), osp.join(args.out, 'preview', split),
+                            num_images=args.preview)
     return files
 
 

@@ -5,7 +5,7 @@ import argparse
 from typing import List, Optional
 
 from ..errors import exit_on_user_error
-from ..pseudo_labels.label_file import merge_shards
+from ..pseudo_labels.shards import merge_shards
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,16 +1,12 @@
-"""Self-training from the command line: Free Mask, then N rounds, resumable with the same
-command."""
+"""FreeSOLO self-training from the command line: Free Mask, then N rounds, resumable."""
 from __future__ import annotations
 
 import argparse
 from typing import List, Optional
 
-from mmengine.dist import init_dist
-
-from ..compat import finish_distributed
-from ..engine.self_training import INITS, SelfTraining
+from ..engine.self_training import INITS, self_train
 from ..errors import exit_on_user_error
-from .config_checks import add_runner_arguments, load_runner_config
+from .runner_arguments import add_runner_arguments, runner_options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,16 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def self_train_options(args: argparse.Namespace) -> dict:
+    """The arguments of :func:`~mmfreesolo.engine.self_training.self_train`."""
+    return dict(config=args.config, rounds=args.rounds, work_dir=args.work_dir, init=args.init,
+                **runner_options(args))
+
+
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> dict:
-    args = build_parser().parse_args(argv)
-    cfg = load_runner_config(args)
-    if args.launcher != 'none':
-        # the Runners of the rounds find the process group already there and reuse it
-        init_dist(args.launcher, **cfg.get('env_cfg', {}).get('dist_cfg', {}))
-    summary = SelfTraining(cfg, args.rounds, args.work_dir, args.launcher, args.init).run()
-    finish_distributed()
-    return summary
+    return self_train(**self_train_options(build_parser().parse_args(argv)))
 
 
 if __name__ == '__main__':

@@ -13,17 +13,17 @@ import argparse
 import os
 from typing import List, Optional, Tuple
 
-from mmengine.config import Config
-
+from ..engine.free_mask_labelling import label_with_free_mask
+from ..engine.self_training import self_train
+from ..engine.training import train
 from ..errors import UserInputError, exit_on_user_error
-from ..launch.command_job import CommandJob
-from ..launch.submission import (PlannedJob, SlurmResources, describe, free_mask_plan, submit,
-                                 wait)
+from ..fileio.configs import check_dataset_files, load_config
+from ..launch.package_job import PackageJob
+from ..launch.submission import PlannedJob, SlurmResources, describe, free_mask_plan, submit, wait
 from ..pseudo_labels.label_file import label_file_complete
 from . import free_mask as free_mask_cli
 from . import self_train as self_train_cli
 from . import train as train_cli
-from .config_checks import check_dataset_files, load_config
 
 COMMANDS = {'free-mask': 'free_mask', 'train': 'train', 'self-train': 'self_train'}
 
@@ -77,15 +77,15 @@ def _resources(args) -> SlurmResources:
 def _free_mask(argv: List[str], args, resources: SlurmResources) -> List[PlannedJob]:
     if resources.nodes * resources.tasks_per_node != 1:
         raise UserInputError('free-mask: one task per shard; use --num-shards to spread it')
-    parsed = free_mask_cli.build_parser().parse_args(argv)
     for flag in ('--shard-id', '--num-shards'):
         if any(a == flag or a.startswith(flag + '=') for a in argv):
             raise UserInputError(f'free-mask: {flag} is set by the submission (--num-shards)')
-    if label_file_complete(parsed.out):
+    options = free_mask_cli.free_mask_options(free_mask_cli.build_parser().parse_args(argv))
+    if label_file_complete(options['out']):
         return []
     # the config, checkpoint and images are checked once here, not in every task
-    free_mask_cli.main.__wrapped__(argv + ['--check-only'])
-    return free_mask_plan(argv, parsed.out, args.num_shards, resources)
+    label_with_free_mask(**dict(options, check_only=True))
+    return free_mask_plan(options, args.num_shards, resources)
 
 
 def _training(command: str, argv: List[str], resources: SlurmResources) -> List[PlannedJob]:
@@ -93,15 +93,16 @@ def _training(command: str, argv: List[str], resources: SlurmResources) -> List[
     parsed = cli.build_parser().parse_args(argv)
     if parsed.launcher != 'none':
         raise UserInputError('--launcher is set by the submission (slurm with several tasks)')
-    cfg: Config = load_config(parsed.config, parsed.cfg_options)
     if command == 'train':
         if parsed.resume not in (None, 'auto'):
             raise UserInputError('a submitted training always resumes from the latest '
                                  'checkpoint of its work dir; --resume takes no path here')
-        check_dataset_files(cfg, ('train', 'val'))
-        argv = [a for a in argv if a != '--resume'] + ['--resume']
+        check_dataset_files(load_config(parsed.config, parsed.cfg_options), ('train', 'val'))
+        function, options = train, dict(train_cli.train_options(parsed), resume='auto')
+    else:
+        function, options = self_train, self_train_cli.self_train_options(parsed)
     name = f'{command.replace("_", "-")}-{os.path.splitext(os.path.basename(parsed.config))[0]}'
-    return [PlannedJob(name, [CommandJob(command, argv)], resources)]
+    return [PlannedJob(name, [PackageJob(function, distributed=True, **options)], resources)]
 
 
 def plan_from_args(argv: Optional[List[str]] = None) -> Tuple[argparse.Namespace, list]:

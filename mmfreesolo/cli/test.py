@@ -4,17 +4,9 @@ from __future__ import annotations
 import argparse
 from typing import List, Optional
 
-from mmdet.engine.hooks.utils import trigger_visualization_hook
-from mmdet.evaluation import DumpDetResults
-from mmengine.model import is_model_wrapper
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
-
-from ..checkpoints import check_state_dict_fits, read_state_dict
-from ..compat import finish_distributed
-from ..errors import UserInputError, exit_on_user_error
-from .config_checks import (add_runner_arguments, check_dataset_files, load_runner_config,
-                            resolve_work_dir)
+from ..engine.training import test
+from ..errors import exit_on_user_error
+from .runner_arguments import add_runner_arguments, runner_options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,25 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> dict:
     args = build_parser().parse_args(argv)
-    cfg = load_runner_config(args)
-    cfg.launcher = args.launcher
-    cfg.work_dir = resolve_work_dir(cfg, args.config, args.work_dir)
-    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
-        raise UserInputError(f'--out {args.out}: the output file must be a .pkl file')
-    state = read_state_dict(args.checkpoint)
-    cfg.load_from = args.checkpoint
-    if args.show or args.show_dir:
-        cfg = trigger_visualization_hook(cfg, args)
-    check_dataset_files(cfg, ('test', ))
-
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    check_state_dict_fits(model, state, args.checkpoint, args.config)
-    if args.out is not None:
-        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
-    metrics = runner.test()
-    finish_distributed()
-    return metrics
+    return test(args.config, args.checkpoint, work_dir=args.work_dir, out=args.out,
+                show=args.show, show_dir=args.show_dir, wait_time=args.wait_time,
+                **runner_options(args))
 
 
 if __name__ == '__main__':

@@ -2,17 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import os.path as osp
 from typing import List, Optional
 
-import torch
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
-
-from ..compat import finish_distributed
-from ..errors import UserInputError, exit_on_user_error
-from .config_checks import (add_runner_arguments, check_dataset_files, load_runner_config,
-                            resolve_work_dir)
+from ..engine.training import train
+from ..errors import exit_on_user_error
+from .runner_arguments import add_runner_arguments, runner_options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,33 +23,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def train_options(args: argparse.Namespace) -> dict:
+    """The arguments of :func:`~mmfreesolo.engine.training.train`."""
+    return dict(config=args.config, work_dir=args.work_dir, amp=args.amp,
+                auto_scale_lr=args.auto_scale_lr, resume=args.resume, **runner_options(args))
+
+
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> None:
-    args = build_parser().parse_args(argv)
-    cfg = load_runner_config(args)
-    cfg.launcher = args.launcher
-    cfg.work_dir = resolve_work_dir(cfg, args.config, args.work_dir)
-    if args.amp:
-        if not torch.cuda.is_available():
-            raise UserInputError('--amp needs a CUDA device; this machine has none')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
-    if args.auto_scale_lr:
-        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
-            raise UserInputError(f'{args.config}: --auto-scale-lr needs auto_scale_lr.'
-                                 'base_batch_size in the config')
-        cfg.auto_scale_lr.enable = True
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise UserInputError(f'{args.resume}: no such checkpoint to resume from')
-        cfg.resume, cfg.load_from = True, args.resume
-    check_dataset_files(cfg, ('train', 'val'))
-
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    runner.train()
-    finish_distributed()
+    train(**train_options(build_parser().parse_args(argv)))
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-"""A COCO dataset of Free Mask pseudo-labels that keeps each mask's ``score`` and ``emb``."""
+"""A COCO dataset of Free Mask pseudo-labels, filtered by each mask's ``score``."""
 from __future__ import annotations
 
 from typing import List, Union
@@ -14,26 +14,22 @@ class FreeMaskLabelDataset(CocoDataset):
     """CocoDataset over a pseudo-label file written by ``tools/free_mask.py`` (or by a
     self-training round): one class, "object".
 
-    Every instance also carries ``score`` (the label's confidence, 1.0 where the file has none)
-    and, with ``with_emb=True``, ``emb`` (its D-d semantic embedding); a file without
-    embeddings then fails at load time, naming the file and annotation, instead of in the loss.
-    Images without masks are dropped for training by ``filter_cfg=dict(filter_empty_gt=True)``,
-    the default here.
+    Every instance also carries ``score``, the label's confidence (1.0 where the file has none);
+    a score that is not a number is an error naming the annotation. Images without masks are
+    dropped for training by ``filter_cfg=dict(filter_empty_gt=True)``, the default here.
 
     Args:
         min_score: labels scored below this are dropped. Free Mask's score separates good
             masks from background blobs (on generated scenes, 47 % of the labels scored >= 0.7
             overlap an object with IoU > 0.5, 3 % of those scored < 0.65), so a stricter
             threshold for training than for writing the file trades recall for clean targets.
-        with_emb: every label must carry ``emb``, loaded as ``emb``.
     """
 
     METAINFO = dict(classes=('object', ), palette=[(220, 20, 60)])
 
-    def __init__(self, *args, min_score: float = 0.0, with_emb: bool = False,
+    def __init__(self, *args, min_score: float = 0.0,
                  filter_cfg: dict = dict(filter_empty_gt=True), **kwargs) -> None:
         self.min_score = min_score
-        self.with_emb = with_emb
         super().__init__(*args, filter_cfg=filter_cfg, **kwargs)
 
     def parse_data_info(self, raw_data_info: dict) -> Union[dict, List[dict]]:
@@ -58,13 +54,6 @@ class FreeMaskLabelDataset(CocoDataset):
                 continue
             instance['score'] = float(score)
             kept.append(instance)
-            if self.with_emb:
-                emb = ann.get('emb')
-                if not isinstance(emb, list) or not emb:
-                    raise UserInputError(
-                        f'{self.ann_file}: annotation {ann.get("id")} has no "emb" embedding, '
-                        'which with_emb=True needs (write it with Free Mask\'s emb_dim > 0)')
-                instance['emb'] = emb
         data_info['instances'] = kept
         return data_info
 

@@ -21,25 +21,24 @@ from typing import Dict, List, Optional, Sequence
 import cv2
 from mmdet.apis import init_detector
 
-from ..atomic_write import write_json_atomic
-from ..cli.config_checks import load_config
-from ..datasets.coco_file_check import read_json
-from ..datasets.scenes import generate_scenes
+from ..engine.free_mask_labelling import build_free_mask
 from ..engine.self_training import SelfTraining
 from ..errors import UserInputError
-from ..free_mask.generate import build_free_mask
-from ..pseudo_labels.chunked_labelling import label_images
-from ..pseudo_labels.image_source import (ImageRecord, inference_pipeline, list_images,
-                                          read_image)
+from ..evaluation.reporting import REPORTED_METRICS, format_table, format_value
+from ..fileio.configs import load_config
+from ..fileio.images import read_image
+from ..fileio.json_files import read_json, write_json_atomic
+from ..pseudo_labels.image_records import ImageRecord, list_images
+from ..pseudo_labels.images_to_label import inference_pipeline
+from ..pseudo_labels.labelling import label_images
 from ..pseudo_labels.prediction_selection import PredictionSelection
+from ..scenes import generate_scenes
 from ..visualization.label_pictures import annotations_to_instances
 from ..visualization.stage_pictures import draw_panel, side_by_side
 from .photos import write_photos
 
 STAGE_TITLES = {'free_mask': 'Free Mask', 'round_1': 'FreeSOLO round 1',
                 'round_2': 'FreeSOLO round 2'}
-METRICS = (('segm_mAP', 'mask AP'), ('segm_mAP_50', 'mask AP50'), ('segm_mAP_75', 'mask AP75'),
-           ('bbox_mAP', 'box AP'), ('bbox_mAP_50', 'box AP50'))
 
 
 def prepare_data(out_dir: str, scenes: str, settings: dict) -> None:
@@ -55,16 +54,14 @@ def prepare_data(out_dir: str, scenes: str, settings: dict) -> None:
 def ap_table(summary: dict) -> List[dict]:
     """One row per stage, in pipeline order: its val metrics."""
     return [dict(stage=STAGE_TITLES.get(s['stage'], s['stage']),
-                 **{name: s['val'].get(key) for key, name in METRICS}) for s in summary['stages']]
+                 **{name: s['val'].get(key) for key, name in REPORTED_METRICS})
+            for s in summary['stages']]
 
 
 def format_markdown(rows: Sequence[dict]) -> str:
-    header = ['stage'] + [name for _, name in METRICS]
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-    for row in rows:
-        lines.append('| ' + ' | '.join([row['stage']] + [
-            '-' if row[name] is None else f'{row[name]:.3f}' for _, name in METRICS]) + ' |')
-    return '\n'.join(lines) + '\n'
+    return format_table(['stage'] + [name for _, name in REPORTED_METRICS],
+                        [[row['stage']] + [format_value(row[name]) for _, name in REPORTED_METRICS]
+                         for row in rows], markdown=True)
 
 
 class DemoPipeline:
@@ -124,8 +121,7 @@ class DemoPipeline:
         free_mask_cfg = load_config(self.cfg.self_training.free_mask.config)
         stages[STAGE_TITLES['free_mask']] = self._labels(
             build_free_mask(free_mask_cfg), records, free_mask_cfg.test_pipeline)
-        hook = next((h for h in self.cfg.get('custom_hooks', [])
-                     if h['type'] == 'SelfTrainingHook'), {})
+        hook = training.labelling_hook()
         keep = PredictionSelection(hook.get('score_thr', 0.3), hook.get('max_per_img', 20),
                                    hook.get('max_width_ratio', 0.95))
         for r, stage in enumerate(summary['stages'][1:], start=1):
@@ -165,4 +161,3 @@ class DemoPipeline:
             cv2.imwrite(target, side_by_side(panels)[..., ::-1])
             written.append(target)
         return written
-

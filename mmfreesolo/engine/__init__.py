@@ -1,3 +1,4 @@
-from .hooks import SelfTrainingHook, TrainingViewsHook
+from .hooks import SelfTrainingHook, TrainingProgressHook, TrainingViewsHook
+from .runners import StageLogRunner
 
-__all__ = ['SelfTrainingHook', 'TrainingViewsHook']
+__all__ = ['SelfTrainingHook', 'StageLogRunner', 'TrainingProgressHook', 'TrainingViewsHook']

@@ -22,57 +22,41 @@ The config's ``self_training`` section::
             # Free Mask labels, default the training dataset's image folder; or ann_file and
             # img_root: the images of a COCO json; batch_size, chunk_size, workers
         init='config',  # each round starts as configured (the release); or 'previous'
-        later_rounds_dataset=dict(min_score=0.0))  # merged into the training dataset of
+        later_rounds_dataset=dict(min_score=0.0),  # merged into the training dataset of
             # rounds >= 2, which train on the model's own labels
+        labelling=dict(score_thr=0.3))  # SelfTrainingHook's arguments (a SelfTrainingHook
+            # in custom_hooks takes precedence)
 """
 from __future__ import annotations
 
 import copy
 import os
 import os.path as osp
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
 import torch
-from mmengine.config import Config, ConfigDict
-from mmengine.dist import barrier, get_dist_info, is_main_process
+from mmengine.config import Config
+from mmengine.dist import barrier, init_dist, is_main_process
 from mmengine.hooks import Hook
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.runner import find_latest_checkpoint
 
-from ..atomic_write import write_json_atomic
+from ..adaptations import finish_distributed
 from ..checkpoints import checkpoint_progress
-from ..cli.config_checks import check_dataset_files, load_config
-from ..datasets.coco_file_check import read_json
 from ..errors import UserInputError
-from ..evaluation.class_agnostic_eval import (IOU_TYPES, evaluate_class_agnostic,
-                                              load_coco_gt, load_detections)
-from ..free_mask.generate import run_free_mask
-from ..pseudo_labels.image_source import list_images
-from ..pseudo_labels.label_file import label_file_complete, merge_shards, shard_path
-from .hooks.self_training_hook import labels_complete, manifest_path
+from ..evaluation.class_agnostic_eval import evaluate_label_file
+from ..fileio.configs import annotated_dataset, check_dataset_files, dataset_paths, load_config
+from ..fileio.json_files import read_json, write_json_atomic
+from ..pseudo_labels.image_records import list_images
+from ..pseudo_labels.label_file import label_file_complete, manifest_path
+from .free_mask_labelling import run_free_mask
+from .hooks.self_training_hook import SelfTrainingHook
 from .self_training_summary import write_summary
+from .training import build_runner
 
 INITS = ('config', 'previous')
 LABELS = 'self_training_labels.json'
 STAGE = 'stage.json'
 VAL_METRICS = 'val_metrics.json'
-
-
-def _innermost_dataset(loader: ConfigDict) -> ConfigDict:
-    """The dataset config holding the annotation file, inside any wrapper datasets."""
-    dataset = loader.dataset
-    while 'ann_file' not in dataset and isinstance(dataset.get('dataset'), dict):
-        dataset = dataset.dataset
-    if 'ann_file' not in dataset:
-        raise UserInputError('the dataloader\'s dataset has no ann_file')
-    return dataset
-
-
-def _dataset_paths(dataset: ConfigDict) -> Tuple[str, str]:
-    """The annotation file and image folder of a dataset config, as mmengine joins them."""
-    root = dataset.get('data_root') or ''
-    return (osp.join(root, dataset.ann_file),
-            osp.join(root, dataset.get('data_prefix', {}).get('img', '')))
 
 
 def _flatten_metrics(metrics: Dict[str, float]) -> Dict[str, float]:
@@ -103,6 +87,36 @@ class _FinalValMetrics(Hook):
     def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
         if self.training and metrics and runner.iter >= runner.max_iters:
             _write(self.path, _flatten_metrics(metrics))
+
+
+def _latest_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint mmengine's auto-resume would take, or None (quietly, unlike mmengine)."""
+    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        return None
+    return find_latest_checkpoint(work_dir)
+
+
+def _training_finished(cfg: Config, checkpoint: str) -> bool:
+    epoch, iteration = checkpoint_progress(checkpoint)
+    train_cfg = cfg.train_cfg
+    if 'max_iters' in train_cfg:
+        return iteration >= train_cfg.max_iters
+    if 'max_epochs' in train_cfg:
+        return epoch >= train_cfg.max_epochs
+    raise UserInputError('train_cfg has neither max_iters nor max_epochs')
+
+
+def _label_counts(path: str, min_score: float = 0.0) -> dict:
+    """Images and masks of a label file, and the masks a dataset with ``min_score`` uses."""
+    labels = read_json(path)
+    used = sum(ann.get('score', 1.0) >= min_score for ann in labels['annotations'])
+    return dict(num_images=len(labels['images']), num_masks=len(labels['annotations']),
+                num_masks_used=used)
+
+
+def _say(message: str) -> None:
+    if is_main_process():
+        print(message, flush=True)
 
 
 class SelfTraining:
@@ -153,10 +167,11 @@ class SelfTraining:
     # Free Mask ----------------------------------------------------------------------------
 
     def free_mask_stage(self) -> dict:
-        folder = osp.join(self.work_dir, 'free_mask')
+        """Free Mask's labels of the training images (made when the training dataset's
+        ``ann_file`` is missing), and, with a val set, Free Mask's own val metrics."""
         fm = self.settings.free_mask
         fm_cfg = load_config(fm.config)
-        train_labels, train_images = _dataset_paths(_innermost_dataset(self.cfg.train_dataloader))
+        train_labels, train_images = dataset_paths(annotated_dataset(self.cfg.train_dataloader))
         if not label_file_complete(train_labels):
             if fm.get('ann_file'):  # the images of a COCO json, their ids kept
                 source = fm.ann_file
@@ -164,48 +179,35 @@ class SelfTraining:
             else:
                 source = fm.get('images') or train_images
                 records = list_images(source)
-            self._print(f'== Free Mask: labelling {len(records)} images of {source} into '
-                        f'{train_labels}')
+            _say(f'== Free Mask: labelling {len(records)} images of {source} into '
+                 f'{train_labels}')
             self._free_mask(fm_cfg, records, train_labels, source)
-        stage = dict(stage='free_mask', labels=train_labels, **self._label_counts(train_labels))
+        stage = dict(stage='free_mask', labels=train_labels, **_label_counts(train_labels))
         if self.has_val:
-            stage['val'] = self._free_mask_val(fm_cfg, folder)
+            stage['val'] = self._free_mask_val(fm_cfg, osp.join(self.work_dir, 'free_mask'))
         return stage
 
     def _free_mask(self, fm_cfg: Config, records, out: str, source: str) -> None:
         fm = self.settings.free_mask
-        rank, world_size = get_dist_info()
         device = (f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available() else 'cpu')
         os.makedirs(osp.dirname(out) or '.', exist_ok=True)
-        run_free_mask(fm_cfg, records, out, source, shard_id=rank, num_shards=world_size,
-                      batch_size=fm.get('batch_size', 1), chunk_size=fm.get('chunk_size', 64),
-                      workers=fm.get('workers', 0), device=device, progress=rank == 0)
-        if world_size > 1:
-            barrier()
-            if rank == 0:
-                merge_shards(out, [shard_path(out, i, world_size) for i in range(world_size)],
-                             remove=True)
-            barrier()
+        run_free_mask(fm_cfg, records, out, source, batch_size=fm.get('batch_size', 1),
+                      chunk_size=fm.get('chunk_size', 64), workers=fm.get('workers', 0),
+                      device=device, progress=is_main_process())
 
     def _free_mask_val(self, fm_cfg: Config, folder: str) -> Dict[str, float]:
         metrics_file = osp.join(folder, VAL_METRICS)
         if osp.isfile(metrics_file):
             return read_json(metrics_file)
-        val_ann, val_images = _dataset_paths(_innermost_dataset(self.cfg.val_dataloader))
-        gt_file = self.cfg.val_evaluator.get('ann_file') or val_ann
+        val_ann, val_images = dataset_paths(annotated_dataset(self.cfg.val_dataloader))
         labels = osp.join(folder, 'val_labels.json')
         if not label_file_complete(labels):
-            self._print(f'== Free Mask on the val images of {val_ann}')
+            _say(f'== Free Mask on the val images of {val_ann}')
             self._free_mask(fm_cfg, list_images(ann_file=val_ann, img_root=val_images), labels,
                             val_ann)
-        metrics = {}
         if is_main_process():
-            coco_gt = load_coco_gt(gt_file)
-            detections = load_detections(labels, coco_gt)
-            for iou_type in IOU_TYPES:
-                stats = evaluate_class_agnostic(coco_gt, detections, iou_type)
-                metrics.update({f'{iou_type}_{k}': round(v, 4) for k, v in stats.items()})
-            _write(metrics_file, metrics)
+            _write(metrics_file, evaluate_label_file(
+                labels, self.cfg.val_evaluator.get('ann_file') or val_ann))
         barrier()
         return read_json(metrics_file)
 
@@ -215,49 +217,82 @@ class SelfTraining:
         return osp.join(self.work_dir, f'round_{r}')
 
     def round_stage(self, r: int) -> dict:
+        """Train round ``r`` (or continue it), label the training images with it unless it is
+        the last, evaluate it; each step is skipped when its files are there."""
         folder = self.round_dir(r)
         makes_labels = r < self.rounds
         labels_out = osp.join(folder, LABELS)
         stage_file = osp.join(folder, STAGE)
-        if osp.isfile(stage_file) and (not makes_labels or labels_complete(labels_out)):
-            self._print(f'== round {r}: done before')
+        if osp.isfile(stage_file) and (not makes_labels or label_file_complete(labels_out)):
+            _say(f'== round {r}: done before')
             return read_json(stage_file)
 
         cfg = self.round_config(r, makes_labels)
         check_dataset_files(cfg, ('train', 'val'))
-        latest = _latest_checkpoint(folder)
-        finished = latest is not None and _training_finished(cfg, latest)
-        if finished:  # load the weights only: resuming would replay the data loader
-            cfg.resume, cfg.load_from = False, latest
-        train_dataset = _innermost_dataset(cfg.train_dataloader)
-        trained_on = _dataset_paths(train_dataset)[0]
-        self._print(f'== round {r} of {self.rounds}: '
-                    f'{"trained before" if finished else "training"} on {trained_on}')
-        runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+        trained_on = dataset_paths(annotated_dataset(cfg.train_dataloader))[0]
         metrics_file = osp.join(folder, VAL_METRICS)
-        runner.register_hook(_FinalValMetrics(metrics_file))
-        if not finished:
-            runner.train()  # the SelfTrainingHook labels at its end
-        elif makes_labels and not labels_complete(labels_out):
-            runner.load_or_resume()
-            hook = next(h for h in runner.hooks if type(h).__name__ == 'SelfTrainingHook')
-            hook.make_labels(runner, checkpoint=latest, iteration=checkpoint_progress(latest)[1])
-        barrier()
+        latest = _latest_checkpoint(folder)
+        if latest is None or not _training_finished(cfg, latest):
+            _say(f'== round {r} of {self.rounds}: training on {trained_on}')
+            self._train(cfg, metrics_file)  # the SelfTrainingHook labels at its end
+        else:
+            _say(f'== round {r} of {self.rounds}: trained before on {trained_on}')
+            if makes_labels and not label_file_complete(labels_out):
+                self._label(cfg, latest)
         if self.has_val and not osp.isfile(metrics_file):
-            _write(metrics_file, _flatten_metrics(runner.val()))
-            barrier()
-        checkpoint = _latest_checkpoint(folder)
-        stage = dict(stage=f'round_{r}', trained_on=trained_on,
-                     **self._label_counts(trained_on, train_dataset.get('min_score', 0.0)),
-                     checkpoint=checkpoint,
-                     iter=checkpoint_progress(checkpoint)[1] if checkpoint else None)
-        if self.has_val:
-            stage['val'] = read_json(metrics_file)
-        if makes_labels:
-            stage['labels_made'] = read_json(manifest_path(labels_out))
+            self._validate(cfg, _latest_checkpoint(folder), metrics_file)
+        stage = self._round_record(r, cfg, trained_on, makes_labels)
         _write(stage_file, stage)
         barrier()
         return stage
+
+    @staticmethod
+    def _train(cfg: Config, metrics_file: str) -> None:
+        runner = build_runner(cfg)
+        _say(f'   log: {osp.join(runner.log_dir, runner.timestamp + ".log")}')
+        runner.register_hook(_FinalValMetrics(metrics_file))
+        runner.train()
+        barrier()
+
+    @staticmethod
+    def _label(cfg: Config, checkpoint: str) -> None:
+        """Label with a finished round's last weights (loaded, not resumed: resuming would
+        replay the data loader up to the last iteration)."""
+        cfg.resume, cfg.load_from = False, checkpoint
+        runner = build_runner(cfg)
+        runner.load_or_resume()
+        (hook, ) = [h for h in runner.hooks if isinstance(h, SelfTrainingHook)]
+        hook.make_labels(runner, checkpoint=checkpoint,
+                         iteration=checkpoint_progress(checkpoint)[1])
+        barrier()
+
+    @staticmethod
+    def _validate(cfg: Config, checkpoint: str, metrics_file: str) -> None:
+        cfg.resume, cfg.load_from = False, checkpoint
+        runner = build_runner(cfg)
+        runner.load_or_resume()
+        _write(metrics_file, _flatten_metrics(runner.val()))
+        barrier()
+
+    def _round_record(self, r: int, cfg: Config, trained_on: str, makes_labels: bool) -> dict:
+        folder = self.round_dir(r)
+        checkpoint = _latest_checkpoint(folder)
+        min_score = annotated_dataset(cfg.train_dataloader).get('min_score', 0.0)
+        stage = dict(stage=f'round_{r}', trained_on=trained_on,
+                     **_label_counts(trained_on, min_score), checkpoint=checkpoint,
+                     iter=checkpoint_progress(checkpoint)[1] if checkpoint else None)
+        if self.has_val:
+            stage['val'] = read_json(osp.join(folder, VAL_METRICS))
+        if makes_labels:
+            stage['labels_made'] = read_json(manifest_path(osp.join(folder, LABELS)))
+        return stage
+
+    def labelling_hook(self) -> dict:
+        """The SelfTrainingHook config that labels the training images at a round's end: the
+        config's own in ``custom_hooks``, else one made of ``self_training.labelling``."""
+        return next((copy.deepcopy(h) for h in self.cfg.get('custom_hooks', [])
+                     if h['type'] == 'SelfTrainingHook'),
+                    dict(type='SelfTrainingHook', **self.settings.get('labelling', {})))
 
     def round_config(self, r: int, makes_labels: bool) -> Config:
         """The config of round ``r``: its work dir, its training labels, how it starts, and
@@ -278,15 +313,12 @@ class SelfTraining:
                 raise UserInputError(
                     f'round {r - 1}\'s model labelled nothing ({manifest_path(previous)}): '
                     'train it longer, or lower SelfTrainingHook\'s score_thr')
-            dataset = _innermost_dataset(cfg.train_dataloader)
+            dataset = annotated_dataset(cfg.train_dataloader)
             dataset.ann_file = previous
             dataset.update(self.settings.get('later_rounds_dataset', {}))
         hooks = [h for h in cfg.get('custom_hooks', []) if h['type'] != 'SelfTrainingHook']
         if makes_labels:
-            hook = next((copy.deepcopy(h) for h in cfg.get('custom_hooks', [])
-                         if h['type'] == 'SelfTrainingHook'), dict(type='SelfTrainingHook'))
-            hook['out_file'] = osp.join(folder, LABELS)
-            hooks.append(hook)
+            hooks.append(dict(self.labelling_hook(), out_file=osp.join(folder, LABELS)))
         cfg.custom_hooks = hooks
         if _latest_checkpoint(folder):
             cfg.resume, cfg.load_from = True, None
@@ -294,34 +326,15 @@ class SelfTraining:
             cfg.resume, cfg.load_from = False, _latest_checkpoint(self.round_dir(r - 1))
         return cfg
 
-    # --------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _label_counts(path: str, min_score: float = 0.0) -> dict:
-        """Images and masks of a label file, and the masks a dataset with ``min_score`` uses."""
-        labels = read_json(path)
-        used = sum(ann.get('score', 1.0) >= min_score for ann in labels['annotations'])
-        return dict(num_images=len(labels['images']), num_masks=len(labels['annotations']),
-                    num_masks_used=used)
-
-    @staticmethod
-    def _print(message: str) -> None:
-        if is_main_process():
-            print(message, flush=True)
-
-
-def _latest_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint mmengine's auto-resume would take, or None (quietly, unlike mmengine)."""
-    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
-        return None
-    return find_latest_checkpoint(work_dir)
-
-
-def _training_finished(cfg: Config, checkpoint: str) -> bool:
-    epoch, iteration = checkpoint_progress(checkpoint)
-    train_cfg = cfg.train_cfg
-    if 'max_iters' in train_cfg:
-        return iteration >= train_cfg.max_iters
-    if 'max_epochs' in train_cfg:
-        return epoch >= train_cfg.max_epochs
-    raise UserInputError('train_cfg has neither max_iters nor max_epochs')
+def self_train(config: str, rounds: int, work_dir: str, init: Optional[str] = None,
+               cfg_options: Optional[dict] = None, launcher: str = 'none') -> dict:
+    """Free Mask (when its labels are missing), then ``rounds`` rounds (``tools/self_train.py``
+    and its Slurm jobs); returns the summary."""
+    cfg = load_config(config, cfg_options)
+    if launcher != 'none':
+        # the Runners of the rounds find the process group already there and reuse it
+        init_dist(launcher, **cfg.get('env_cfg', {}).get('dist_cfg', {}))
+    summary = SelfTraining(cfg, rounds, work_dir, launcher, init).run()
+    finish_distributed()
+    return summary

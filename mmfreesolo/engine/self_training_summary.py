@@ -5,32 +5,22 @@ from __future__ import annotations
 import os.path as osp
 from typing import List
 
-from ..atomic_write import write_json_atomic
-
-METRICS = (('segm_mAP', 'mask AP'), ('segm_mAP_50', 'mask AP50'), ('bbox_mAP', 'box AP'),
-           ('bbox_mAP_50', 'box AP50'))
-
-
-def _value(stage: dict, key: str) -> str:
-    value = stage.get('val', {}).get(key)
-    return '-' if value is None else f'{value:.3f}'
+from ..evaluation.reporting import REPORTED_METRICS, format_table, format_value
+from ..fileio.json_files import write_json_atomic
 
 
 def format_summary_table(summary: dict) -> str:
     """One row per stage: its training labels, val metrics and the labels it made."""
     header = ['stage', 'labels: masks used/in file, images'] + [
-        name for _, name in METRICS] + ['labels made: masks, images']
+        name for _, name in REPORTED_METRICS] + ['labels made: masks, images']
     rows: List[List[str]] = []
     for stage in summary['stages']:
         made = stage.get('labels_made')
         used = stage.get('num_masks_used', stage['num_masks'])
         rows.append([stage['stage'], f'{used}/{stage["num_masks"]}, {stage["num_images"]}'] +
-                    [_value(stage, key) for key, _ in METRICS] +
-                    [f'{made["num_masks"]}, {made["num_images"]}' if made else '-'])
-    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-    lines = ['  '.join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
-             for row in [header] + rows]
-    return '\n'.join(lines)
+                    [format_value(stage.get('val', {}).get(key)) for key, _ in REPORTED_METRICS]
+                    + [f'{made["num_masks"]}, {made["num_images"]}' if made else '-'])
+    return format_table(header, rows)
 
 
 def plot_summary(summary: dict, path: str) -> None:
@@ -44,7 +34,7 @@ def plot_summary(summary: dict, path: str) -> None:
     names = [s['stage'] for s in stages]
     fig, (ap_ax, count_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
     if any('val' in s for s in stages):
-        for key, label in METRICS:
+        for key, label in REPORTED_METRICS[:5]:
             values = [s.get('val', {}).get(key) for s in stages]
             ap_ax.plot(names, [float('nan') if v is None else v for v in values], marker='o',
                        label=label)

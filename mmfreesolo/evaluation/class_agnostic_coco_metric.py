@@ -11,7 +11,7 @@ from mmdet.registry import METRICS
 from mmengine.fileio import load
 from mmengine.logging import MMLogger
 
-from ..datasets.coco_file_check import check_coco_file
+from ..fileio.coco_files import check_coco_file
 from .class_agnostic_eval import IOU_TYPES, evaluate_class_agnostic, load_coco_gt
 
 

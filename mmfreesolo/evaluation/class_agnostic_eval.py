@@ -14,8 +14,9 @@ from typing import Dict, List, Optional, Sequence
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from ..datasets.coco_file_check import check_coco_file, read_json
 from ..errors import UserInputError
+from ..fileio.coco_files import check_coco_file
+from ..fileio.json_files import read_json
 
 # Names of COCOeval.stats, in its order, for maxDets (1, 10, 100).
 STAT_NAMES = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@1', 'AR@10', 'AR@100',
@@ -116,9 +117,13 @@ def load_detections(path: str, coco_gt: COCO) -> List[Dict]:
     return detections
 
 
-def format_table(results: Dict[str, Dict[str, float]]) -> str:
-    """A plain-text table: one row per iou type, one column per statistic."""
-    header = ['iou'] + list(STAT_NAMES)
-    rows = [[iou] + [f'{stats[n]:.3f}' for n in STAT_NAMES] for iou, stats in results.items()]
-    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
-    return '\n'.join('  '.join(c.rjust(w) for c, w in zip(r, widths)) for r in [header] + rows)
+def evaluate_label_file(labels: str, gt_file: str) -> Dict[str, float]:
+    """Class-agnostic segm and bbox metrics of a label file (or results list), keyed
+    ``<iou>_<stat>``."""
+    coco_gt = load_coco_gt(gt_file)
+    detections = load_detections(labels, coco_gt)
+    metrics = {}
+    for iou_type in IOU_TYPES:
+        stats = evaluate_class_agnostic(coco_gt, detections, iou_type)
+        metrics.update({f'{iou_type}_{k}': round(v, 4) for k, v in stats.items()})
+    return metrics

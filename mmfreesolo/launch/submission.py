@@ -3,7 +3,7 @@
 Free Mask is a job array with one task per unfinished shard, and a merge job that runs once the
 whole array has succeeded (``--dependency=afterok``; cancelled if a shard fails). Training and
 self-training are one job of ``nodes x tasks_per_node`` tasks. Every job is a
-:class:`CommandJob`: requeued on timeout or preemption, it continues where it stopped.
+:class:`PackageJob`: requeued on timeout or preemption, it continues where it stopped.
 """
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from typing import Dict, List, Optional, Sequence
 import submitit
 from submitit.slurm.slurm import _make_sbatch_string
 
+from ..engine.free_mask_labelling import label_with_free_mask
 from ..errors import UserInputError
-from ..pseudo_labels.label_file import label_file_complete, unfinished_shards
-from .command_job import CommandJob
+from ..pseudo_labels.label_file import label_file_complete
+from ..pseudo_labels.shards import merge_shards, unfinished_shards
+from .package_job import PackageJob
 
 # Final states of a job that succeeded: Slurm's, and that of submitit's local executor.
 DONE = ('COMPLETED', 'FINISHED')
@@ -50,7 +52,7 @@ class SlurmResources:
 class PlannedJob:
     """One submission: a single job, or an array when ``tasks`` holds several commands."""
     name: str
-    tasks: List[CommandJob]
+    tasks: List[PackageJob]
     resources: SlurmResources
     after: Optional[int] = None  # index of the planned job that must succeed first
 
@@ -77,21 +79,22 @@ def make_executor(folder: str, job: PlannedJob, cluster: Optional[str] = None,
     return executor
 
 
-def free_mask_plan(argv: Sequence[str], out: str, num_shards: int,
+def free_mask_plan(free_mask: dict, num_shards: int,
                    resources: SlurmResources) -> List[PlannedJob]:
-    """The array of unfinished shards of ``tools/free_mask.py argv`` (whose ``--out`` is
-    ``out``), then the merge (only the merge when every shard is written; nothing when ``out``
-    is complete)."""
+    """The array of unfinished shards of Free Mask (``free_mask``: the arguments of
+    :func:`~mmfreesolo.engine.free_mask_labelling.label_with_free_mask`), then the merge (only
+    the merge when every shard is written; nothing when the output is complete)."""
+    out = free_mask['out']
     if label_file_complete(out):
         return []
-    merge = PlannedJob('free-mask-merge', [CommandJob('merge_free_mask', [out, '--remove-shards'])],
+    merge = PlannedJob('free-mask-merge', [PackageJob(merge_shards, out=out, remove=True)],
                        SlurmResources(partition=resources.partition, cpus_per_task=1,
                                       timeout_min=60, additional=resources.additional))
     pending = unfinished_shards(out, num_shards)
     if not pending:
         return [merge]
-    shards = [CommandJob('free_mask', list(argv) + ['--no-progress', '--shard-id', str(k),
-                                                    '--num-shards', str(num_shards)])
+    shards = [PackageJob(label_with_free_mask,
+                         **dict(free_mask, progress=False, shard_id=k, num_shards=num_shards))
               for k in pending]
     if num_shards == 1:  # the one shard writes ``out`` itself
         return [PlannedJob('free-mask', shards, resources)]

@@ -1,7 +1,8 @@
 from .backbones import BackboneCheckpoint, TorchvisionMobileNetV2
 from .data_preprocessors import FreeSOLODataPreprocessor
 from .dense_heads import FreeSOLOHead
-from .losses import EmbeddingCosineLoss, PairwiseAffinityLoss, ProjectionDiceLoss
+from .detectors import FreeMask
+from .losses import PairwiseAffinityLoss, ProjectionDiceLoss
 
 __all__ = ['BackboneCheckpoint', 'TorchvisionMobileNetV2', 'FreeSOLODataPreprocessor',
-           'FreeSOLOHead', 'EmbeddingCosineLoss', 'PairwiseAffinityLoss', 'ProjectionDiceLoss']
+           'FreeSOLOHead', 'FreeMask', 'PairwiseAffinityLoss', 'ProjectionDiceLoss']

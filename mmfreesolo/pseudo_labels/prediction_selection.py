@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Tuple
 
-import torch
+from mmdet.structures.mask import mask2bbox
 from mmengine.structures import InstanceData
 
 from ..errors import UserInputError
@@ -35,14 +35,11 @@ class PredictionSelection:
         """``instances.masks`` (N, H, W) bool and ``scores`` (N, ); returns the kept instances,
         best first, and how many were dropped by each rule."""
         masks, scores = instances.masks, instances.scores
-        width = masks.shape[-1]
-        columns = masks.any(dim=1)  # (N, W): columns the mask touches
-        x = torch.arange(width, device=masks.device)
-        left = torch.where(columns, x, width).amin(dim=1)
-        right = torch.where(columns, x, -1).amax(dim=1)
+        boxes = mask2bbox(masks)                                    # (N, 4) XYXY, 0 if empty
         confident = scores >= self.score_thr
-        empty = confident & ~columns.any(dim=1)
-        wide = confident & ~empty & (right - left + 1 >= self.max_width_ratio * width)
+        empty = confident & ~masks.flatten(1).any(dim=1)
+        wide = confident & ~empty & (boxes[:, 2] - boxes[:, 0]
+                                     >= self.max_width_ratio * masks.shape[-1])
         candidates = (confident & ~empty & ~wide).nonzero().squeeze(1)
         order = scores[candidates].argsort(descending=True, stable=True)
         kept = candidates[order[:self.max_per_img]]

@@ -1,3 +1,3 @@
-from .mask_geometry import boxes_from_masks, mask_to_annotation
+from .mask_geometry import mask_to_annotation
 
-__all__ = ['boxes_from_masks', 'mask_to_annotation']
+__all__ = ['mask_to_annotation']

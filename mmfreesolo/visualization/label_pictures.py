@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from ..datasets.coco_file_check import check_coco_file
 from ..errors import UserInputError
-from ..pseudo_labels.image_source import read_image
+from ..fileio.coco_files import check_coco_file
+from ..fileio.images import read_image
 from .overlay import draw_instances
 
 
@@ -55,8 +55,7 @@ def draw_label_file(labels_file: str, img_root: str, out_dir: str,
             raise UserInputError(f'{path}: cannot draw it ({e})') from None
         masks, boxes, scores = annotations_to_instances(by_image.get(img['id'], []),
                                                         image.shape[:2])
-        panels = [draw_instances(image, masks, boxes,
-                                 scores if scores is not None else np.ones(len(masks)))]
+        panels = [draw_instances(image, masks, boxes, scores)]  # no scores: ground truth
         if gt is not None:
             if img['file_name'] not in gt_by_name:
                 raise UserInputError(f'{img["file_name"]} is not in {gt_file}')

@@ -38,12 +38,13 @@ def test_demo_tool_with_free_mask_alone(images, scenes, tmp_path):
     assert_ok(result)
     assert 'skipped notes.txt' in result.stdout and 'wrote 3 overlays' in result.stdout
     assert sorted(p.name for p in tmp_path.glob('*.png')) == ['000001.png', '000002.png',
-                                                             'coffee.png']
+                                                              'coffee.png']
     scene = _read_png(tmp_path / '000001.png')
     assert scene.shape[1] == 256, 'a 128 px scene is drawn at 256 px'
     assert _read_png(tmp_path / 'coffee.png').shape[1] == 600
 
 
+@pytest.mark.slow
 def test_demo_tool_with_a_trained_model(images, scenes, tmp_path):
     work = tmp_path / 'train'
     assert_ok(run(['tools/train.py', CPU_CONFIG, '--work-dir', str(work), '--cfg-options',
@@ -72,10 +73,12 @@ default_hooks = dict(checkpoint=dict(interval=30, max_keep_ckpts=1), logger=dict
 # 16 scenes and 30 iterations: looser cuts than the demo's, so that every round has labels
 train_dataloader = dict(dataset=dict(min_score=0.6))
 model = dict(test_cfg=dict(score_thr=0.05))
-custom_hooks = [dict(type='SelfTrainingHook', score_thr=0.1, max_per_img=20)]
+custom_hooks = [dict(type='TrainingProgressHook'),
+                dict(type='SelfTrainingHook', score_thr=0.1, max_per_img=20)]
 """
 
 
+@pytest.mark.slow
 def test_demo_pipeline_writes_every_artefact(tmp_path):
     config = tmp_path / 'demo_test.py'
     config.write_text(DEMO_TEST_CONFIG)
@@ -98,6 +101,11 @@ def test_demo_pipeline_writes_every_artefact(tmp_path):
     assert f'{rows[2]["mask AP"]:.3f}' in table[4]
     assert 'class-agnostic AP on the val scenes' in result.stdout and table[4] in result.stdout
     assert re.search(r'== round 2 of 2', result.stdout), 'progress is shown'
+    assert re.search(r'30/30, [\d.]+ task/s, elapsed: \d+s, ETA:', result.stdout), 'a bar'
+    for detail in ('Config:', 'Hooks will be executed', 'Iter(train)'):
+        assert detail not in result.stdout, f'{detail} goes to the log file only'
+        assert any(detail in log.read_text()
+                   for log in (out / 'work' / 'round_1').glob('*/*.log')), detail
 
     names = ['000001', '000002'] + [f'photo_{p}' for p in PHOTOS]
     pictures = out / 'pictures'

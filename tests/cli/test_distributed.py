@@ -4,8 +4,11 @@ import os
 import subprocess
 import sys
 
+import pytest
 
 from conftest import CPU_CONFIG, REPO, assert_ok, free_port, run, scenes_env
+
+pytestmark = pytest.mark.slow
 
 TWO_ITERS = ['--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
              'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']

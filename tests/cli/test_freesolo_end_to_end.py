@@ -8,7 +8,11 @@ training iterations); the figures are in configs/freesolo_mobilenetv2_scenes_cpu
 import json
 import re
 
+import pytest
+
 from conftest import REPO, assert_ok, run, scenes_env
+
+pytestmark = pytest.mark.slow
 
 FREE_MASK = str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py')
 FREESOLO = str(REPO / 'configs/freesolo_mobilenetv2_scenes_cpu.py')

@@ -4,7 +4,11 @@ and tools/demo.py draws the final model on the folder."""
 import json
 import shutil
 
+import pytest
+
 from conftest import REPO, assert_ok, run
+
+pytestmark = pytest.mark.slow
 
 CONFIG = f"""
 _base_ = '{REPO}/configs/freesolo_mobilenetv2_image_folder_cpu.py'

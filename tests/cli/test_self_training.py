@@ -12,10 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pycocotools.mask as mask_utils
+import pytest
 import torch
 from PIL import Image
 
 from conftest import REPO, assert_ok, assert_one_line_error, run, scenes_env
+
+pytestmark = pytest.mark.slow
 
 ITERS = 30
 TEST_CONFIG = f"""

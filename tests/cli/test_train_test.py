@@ -9,8 +9,7 @@ import pytest
 import torch
 
 import mmfreesolo  # noqa: F401  allow-lists mmengine checkpoint types for torch.load
-from conftest import (CPU_CONFIG, assert_ok, assert_one_line_error, run,
-                      scenes_env)
+from conftest import CPU_CONFIG, assert_ok, assert_one_line_error, run, scenes_env
 
 MMDET_TOOLS = Path(__import__('mmdet').__file__).parent / '.mim' / 'tools'
 FEW_ITERS = ['train_cfg.max_iters=4', 'train_cfg.val_interval=4',

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from mmfreesolo.datasets.coco_file_check import check_coco_file
 from mmfreesolo.errors import UserInputError
+from mmfreesolo.fileio.coco_files import check_coco_file
 
 GOOD = dict(images=[dict(id=1, file_name='a.png', height=4, width=4)],
             categories=[dict(id=1, name='object')],

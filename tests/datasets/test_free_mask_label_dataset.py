@@ -1,11 +1,8 @@
-"""FreeMaskLabelDataset and its loading and packing keep each pseudo-label's score and emb."""
+"""FreeMaskLabelDataset: pseudo-labels filtered by their score, the score checked."""
 import json
 
-import numpy as np
 import pytest
-import torch
 from mmdet.registry import DATASETS
-
 from mmengine.registry import init_default_scope
 
 import mmfreesolo  # noqa: F401
@@ -13,24 +10,22 @@ from mmfreesolo.errors import UserInputError
 
 PIPELINE = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadFreeMaskLabels', with_emb=True),
-    dict(type='PackFreeSOLOInputs'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='PackDetInputs'),
 ]
 
 init_default_scope('mmdet')
 
 
-def pseudo_label_file(scenes, tmp_path, emb=True, empty_image=True):
-    """The scenes' train ground truth as a pseudo-label file: score = 0.5 + id / 1000 and an
-    embedding (id, 0, 0, 1); the first image's masks removed when ``empty_image``."""
+def pseudo_label_file(scenes, tmp_path, empty_image=True):
+    """The scenes' train ground truth as a pseudo-label file: score = 0.5 + id / 1000; the first
+    image's masks removed when ``empty_image``."""
     data = json.loads((scenes / 'annotations' / 'instances_train.json').read_text())
     first = data['images'][0]['id']
     if empty_image:
         data['annotations'] = [a for a in data['annotations'] if a['image_id'] != first]
     for ann in data['annotations']:
         ann['score'] = 0.5 + ann['id'] / 1000
-        if emb:
-            ann['emb'] = [float(ann['id']), 0.0, 0.0, 1.0]
     path = tmp_path / 'labels.json'
     path.write_text(json.dumps(data))
     return path, data
@@ -42,41 +37,26 @@ def build(scenes, path, **kwargs):
                                pipeline=PIPELINE, **kwargs))
 
 
-def test_scores_and_embeddings_reach_the_data_sample(scenes, tmp_path):
+def test_images_without_labels_are_skipped_and_scores_kept(scenes, tmp_path):
     path, data = pseudo_label_file(scenes, tmp_path)
-    dataset = build(scenes, path, with_emb=True)
+    dataset = build(scenes, path)
     assert len(dataset) == len(data['images']) - 1        # the image without masks is skipped
-
     by_image = {}
     for ann in data['annotations']:
         by_image.setdefault(ann['image_id'], []).append(ann)
-    for i in range(len(dataset)):
-        sample = dataset[i]['data_samples']
-        anns = sorted(by_image[sample.img_id], key=lambda a: a['id'])
-        gt = sample.gt_instances
-        assert len(gt) == len(anns)
-        ids = gt.embs[:, 0].round().long().tolist()
-        assert ids == [a['id'] for a in anns]
-        torch.testing.assert_close(gt.scores, torch.tensor([a['score'] for a in anns]))
-        assert gt.embs.shape == (len(anns), 4)
-        assert gt.masks.masks.shape[0] == len(anns)
+    for k in range(len(dataset)):
+        info = dataset.get_data_info(k)
+        anns = sorted(by_image[info['img_id']], key=lambda a: a['id'])
+        assert [i['score'] for i in info['instances']] == [a['score'] for a in anns]
+        assert len(dataset[k]['data_samples'].gt_instances) == len(anns)
 
 
-def test_missing_embedding_is_a_clear_error(scenes, tmp_path):
-    path, _ = pseudo_label_file(scenes, tmp_path, emb=False)
-    with pytest.raises(UserInputError, match='has no "emb"'):
-        build(scenes, path, with_emb=True)
-
-
-def test_scores_default_to_one_and_embeddings_are_optional(scenes, tmp_path):
+def test_scores_default_to_one(scenes):
     dataset = DATASETS.build(dict(
         type='FreeMaskLabelDataset', data_root=str(scenes),
         ann_file='annotations/instances_train.json', data_prefix=dict(img='train/'),
-        pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadFreeMaskLabels'),
-                  dict(type='PackFreeSOLOInputs')]))
-    gt = dataset[0]['data_samples'].gt_instances
-    assert len(gt) > 0 and 'embs' not in gt
-    assert np.all(gt.scores.numpy() == 1.0)
+        pipeline=PIPELINE))
+    assert all(i['score'] == 1.0 for i in dataset.get_data_info(0)['instances'])
 
 
 def test_min_score_drops_labels_and_then_empty_images(scenes, tmp_path):

@@ -9,9 +9,10 @@ from mmengine.runner import Runner
 
 from conftest import REPO
 from mmfreesolo.engine import SelfTrainingHook
-from mmfreesolo.engine.hooks.self_training_hook import labels_complete, manifest_path
 from mmfreesolo.errors import UserInputError
-from mmfreesolo.pseudo_labels import chunked_labelling
+from mmfreesolo.pseudo_labels import labelling as chunked_labelling
+from mmfreesolo.pseudo_labels.label_file import label_file_complete as labels_complete
+from mmfreesolo.pseudo_labels.label_file import manifest_path
 from mmfreesolo.pseudo_labels.labelling_failures import LabellingStopped
 
 CONFIG = str(REPO / 'configs' / 'freesolo_mobilenetv2_scenes_cpu.py')
@@ -60,8 +61,8 @@ def test_labels_every_training_image_once_within_the_rules(runner, scenes, tmp_p
         assert ann['bbox'][2] < 0.95 * widths[ann['image_id']]
         assert ann['area'] == mask.sum()
     assert per_image and max(per_image.values()) <= 2
-    assert [a['id'] for a in labels['annotations']] == list(range(1, len(labels['annotations'])
-                                                                 + 1))
+    ids = [a['id'] for a in labels['annotations']]
+    assert ids == list(range(1, len(ids) + 1))
 
     manifest = _labels(manifest_path(out))
     assert manifest['num_images'] == 8 and manifest['num_skipped'] == 0
@@ -115,8 +116,8 @@ def test_interrupted_labelling_resumes_from_its_finished_chunks(runner, tmp_path
 
 
 def test_training_set_without_image_folder_is_an_error(runner, tmp_path, monkeypatch):
-    dataset = runner.train_dataloader.dataset
-    monkeypatch.setattr(dataset, 'data_prefix', {})
+    dataset = runner.cfg.train_dataloader.dataset
+    monkeypatch.setitem(dataset, 'data_prefix', {})
     with pytest.raises(UserInputError, match='data_prefix.img'):
         SelfTrainingHook(out_file=str(tmp_path / 'x.json')).make_labels(runner)
 

@@ -8,10 +8,10 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from conftest import REPO, assert_ok, run
-from mmfreesolo.structures import mask_to_annotation
 from mmfreesolo.errors import UserInputError
 from mmfreesolo.evaluation import ClassAgnosticCocoMetric, evaluate_class_agnostic
 from mmfreesolo.evaluation.class_agnostic_eval import load_coco_gt
+from mmfreesolo.structures import mask_to_annotation
 
 
 def _rect(h, w, x, y, bw, bh):

@@ -10,9 +10,10 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 from conftest import REPO
-from mmfreesolo.datasets.scenes import generate_scenes
-from mmfreesolo.free_mask.generate import build_free_mask
-from mmfreesolo.pseudo_labels.image_source import ImagesToLabel, list_images
+from mmfreesolo.engine.free_mask_labelling import build_free_mask
+from mmfreesolo.pseudo_labels.image_records import list_images
+from mmfreesolo.pseudo_labels.images_to_label import ImagesToLabel
+from mmfreesolo.scenes import generate_scenes
 from reference import free_mask_reference
 
 CONFIG = str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py')

@@ -37,8 +37,8 @@ def test_similarity_matches_per_image_reference(scenes):
             for y in range(0, 32, 3):
                 for x in range(0, 32, 3):
                     if 0 <= y + dy < 32 and 0 <= x + dx < 32:
-                        expected = math.exp(-0.5 * np.linalg.norm(lab[y, x] - lab[y + dy,
-                                                                                x + dx]))
+                        diff = lab[y, x] - lab[y + dy, x + dx]
+                        expected = math.exp(-0.5 * np.linalg.norm(diff))
                         assert ours[b, k, y, x].item() == pytest.approx(expected, abs=1e-3)
 
 

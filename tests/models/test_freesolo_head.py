@@ -1,22 +1,20 @@
 """FreeSOLOHead: weak mask losses on SOLOv2, boxes from masks, colour similarity plumbing."""
-import mmcv
 import pytest
 import torch
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
-from mmdet.structures.mask import BitmapMasks
+from mmdet.structures.mask import BitmapMasks, mask2bbox
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 from conftest import REPO
 from mmfreesolo.models.dense_heads import box_masks
-from mmfreesolo.structures import boxes_from_masks
 
 CONFIG = str(REPO / 'configs/freesolo_mobilenetv2_scenes_cpu.py')
 
 
-def test_box_masks_and_boxes_from_masks():
+def test_box_masks_and_mask2bbox():
     masks = torch.zeros(3, 6, 8, dtype=torch.bool)
     masks[0, 1, 2] = masks[0, 4, 5] = True      # two pixels: the box spans between them
     masks[1, 2:4, 0:3] = True
@@ -24,7 +22,7 @@ def test_box_masks_and_boxes_from_masks():
     expected[0, 1:5, 2:6] = 1
     expected[1, 2:4, 0:3] = 1
     assert torch.equal(box_masks(masks), expected)
-    assert boxes_from_masks(masks).tolist() == [[2, 1, 6, 5], [0, 2, 3, 4], [0, 0, 0, 0]]
+    assert mask2bbox(masks).tolist() == [[2, 1, 6, 5], [0, 2, 3, 4], [0, 0, 0, 0]]
 
 
 @pytest.fixture(scope='module')
@@ -52,7 +50,7 @@ def _batch(num_objects=(2, 1)):
                                              pad_shape=(128, 128), scale_factor=(1.0, 1.0)))
         sample.gt_instances = InstanceData(
             masks=BitmapMasks(masks.numpy(), 128, 128), labels=torch.zeros(n, dtype=torch.long),
-            bboxes=boxes_from_masks(masks))
+            bboxes=mask2bbox(masks))
         inputs.append(image)
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
@@ -101,7 +99,7 @@ def test_level_reduction_is_the_mean_of_the_levels_means(model):
     big[0, 8:120, 10:118] = True               # sqrt(area) 110: levels 1 and 2, not 0
     gt = batch['data_samples'][1].gt_instances
     gt.masks = BitmapMasks(big.numpy(), 128, 128)
-    gt.bboxes = boxes_from_masks(big)
+    gt.bboxes = mask2bbox(big)
     data = model.data_preprocessor(batch, training=True)
     head = model.mask_head
     feats = model.extract_feat(data['inputs'])
@@ -156,71 +154,27 @@ def test_predictions_carry_boxes_from_their_masks(model):
                                           data_samples=_batch((1, ))['data_samples']))
     pred = result.pred_instances
     assert len(pred) > 0
-    assert torch.equal(pred.bboxes, boxes_from_masks(pred.masks.bool()))
+    for mask, box in zip(pred.masks.bool(), pred.bboxes):
+        ys, xs = torch.nonzero(mask, as_tuple=True)
+        assert box.tolist() == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
 
 
-@pytest.fixture(scope='module')
-def emb_model():
-    register_all_modules()
-    import mmfreesolo  # noqa: F401
-    cfg = Config.fromfile(CONFIG)
-    cfg.model.backbone.checkpoint = None
-    cfg.model.mask_head.update(loss_emb=dict(type='EmbeddingCosineLoss', loss_weight=1.0),
-                               emb_dim=4)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    return model
-
-
-def test_embedding_targets_name_the_assigned_instance(emb_model):
-    """Each positive cell's target instance, found by the relabelling trick, is the instance
-    whose mask SOLOv2 assigned to that cell; the category targets are SOLOv2's own."""
-    head = emb_model.mask_head
-    gt = _batch((3, ))['data_samples'][0].gt_instances
-    featmap = (32, 32)
-    mask_targets, labels, pos_masks, pos_indexes, pos_instances = head._get_targets_single(
-        gt, featmap_sizes=featmap)
-    plain = super(type(head), head)._get_targets_single(gt, featmap_sizes=featmap)
-    for lvl in range(len(labels)):
-        assert torch.equal(labels[lvl], plain[1][lvl])
-        assert torch.equal(mask_targets[lvl], plain[0][lvl])
-    downsampled = torch.stack([  # as SOLOv2 makes its mask targets
-        torch.as_tensor(mmcv.imrescale(m.astype("uint8"), 1 / head.mask_stride)).bool()
-        for m in gt.masks.masks])
-    found = 0
-    for lvl, instances in enumerate(pos_instances):
-        for target, instance in zip(mask_targets[lvl], instances):
-            assert torch.equal(target.bool(), downsampled[instance]), (lvl, instance)
-            found += 1
-    assert found > 0
-
-
-def test_embedding_loss_trains_the_embedding_branch(emb_model):
-    emb_model.train()
-    batch = _batch()
-    for sample in batch['data_samples']:
-        n = len(sample.gt_instances)
-        sample.gt_instances.embs = torch.eye(4)[:n]
-    data = emb_model.data_preprocessor(batch, training=True)
-    losses = emb_model.loss(data['inputs'], data['data_samples'])
-    assert 0 < losses['loss_emb'] <= 2
-    emb_model.zero_grad()
-    losses['loss_emb'].backward()
-    assert emb_model.mask_head.conv_emb.weight.grad.abs().sum() > 0
-    assert emb_model.mask_head.conv_cls.weight.grad is None    # only the shared trunk and conv_emb
-    emb_model.eval()
-    with torch.no_grad():
-        (result, ) = emb_model.test_step(dict(inputs=_batch((1, ))['inputs'],
-                                              data_samples=_batch((1, ))['data_samples']))
-    assert 'masks' in result.pred_instances
-
-
-def test_embedding_branch_survives_a_deep_copy(emb_model):
-    import copy
-    twin = copy.deepcopy(emb_model)
-    twin.eval()
-    feats = twin.extract_feat(torch.rand(1, 3, 128, 128))
-    outs = twin.mask_head(feats)
-    assert len(outs) == 4 and len(outs[3]) == len(outs[1])
-    assert outs[3][0].shape[1] == 4
-    assert emb_model.mask_head._category_feats == []
+def test_pairwise_warmup_follows_the_training_iteration(model):
+    """The ramp reads the Runner's iteration from the MessageHub (0 outside a Runner): the same
+    batch gives 0 at iteration 0, a quarter at 25 of 100 warm-up iterations, all of it after."""
+    from mmengine.logging import MessageHub
+    model.train()
+    data = model.data_preprocessor(_batch(), training=True)
+    hub = MessageHub.get_current_instance()
+    warmup = model.mask_head.loss_pairwise.warmup_iters
+    values = []
+    try:
+        for iteration in (0, warmup // 4, warmup, 3 * warmup):
+            hub.update_info('iter', iteration)
+            values.append(model.loss(data['inputs'], data['data_samples'])['loss_pairwise'])
+    finally:
+        hub.update_info('iter', 0)
+    full = values[2].item()
+    assert full > 0 and values[0].item() == 0
+    assert values[1].item() == pytest.approx(full * (warmup // 4) / warmup, rel=1e-5)
+    assert values[3].item() == pytest.approx(full, rel=1e-6)

@@ -10,7 +10,9 @@ import pytest
 
 from conftest import REPO, assert_ok, run
 from local_slurm import wait_for_job, wait_until
-from mmfreesolo.datasets.scenes import generate_scenes
+from mmfreesolo.scenes import generate_scenes
+
+pytestmark = pytest.mark.slurm
 
 CONFIG = str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py')
 ARGS = ['--chunk-size', '1', '--batch-size', '1']

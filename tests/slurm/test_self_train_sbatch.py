@@ -6,8 +6,12 @@ import re
 import shutil
 import subprocess
 
+import pytest
+
 from conftest import REPO, scenes_env
 from local_slurm import wait_for_job
+
+pytestmark = pytest.mark.slurm
 
 CONFIG = f"""
 _base_ = '{REPO}/configs/freesolo_mobilenetv2_scenes_cpu.py'

@@ -11,6 +11,8 @@ from conftest import CPU_CONFIG, run, scenes_env
 from local_slurm import release_requeued, wait_for_job, wait_until
 from mmfreesolo.cli.submit import main as submit
 
+pytestmark = pytest.mark.slurm
+
 ITERS = 30
 
 

@@ -6,8 +6,12 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from conftest import CPU_CONFIG, REPO, scenes_env
 from local_slurm import release_requeued, wait_for_job, wait_until
+
+pytestmark = pytest.mark.slurm
 
 ITERS = 30
 

@@ -65,4 +65,3 @@ class TorchvisionOnImage(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(transforms={self.transform_cfgs!r})'
-

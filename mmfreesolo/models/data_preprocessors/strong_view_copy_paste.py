@@ -39,7 +39,8 @@ class StrongViewCopyPaste:
     number (0 to all, at most ``max_num_pasted``) of its instances, resized with the image to
     view i's size; a pasted instance is kept only if it covers less than ``max_cover`` of every
     instance of view i; the kept ones occlude view i's masks (a mask left empty is dropped) and
-    every box is recomputed from its mask. Scores and embeddings travel with their masks.
+    every box is recomputed from its mask. Any other per-instance tensor (labels, scores)
+    travels with its mask.
 
     Args:
         max_cover: a pasted mask covering this fraction of an existing one or more is dropped.
@@ -115,7 +116,7 @@ class StrongViewCopyPaste:
             elif key == 'bboxes':
                 boxes = bitmap.get_bboxes('hbox')
                 joined.bboxes = boxes if isinstance(dst.bboxes, BaseBoxes) else boxes.tensor
-            else:  # labels, scores, embeddings: tensors
+            else:  # labels and any other per-instance tensor
                 if key not in src:
                     raise KeyError(f'gt_instances.{key} is in the strong view but not in the '
                                    'weak view pasted into it')

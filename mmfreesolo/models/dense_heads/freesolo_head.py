@@ -9,11 +9,10 @@ from mmdet.models.dense_heads import SOLOV2Head
 from mmdet.models.utils import multi_apply
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
+from mmdet.structures.mask import mask2bbox
 from mmdet.utils import InstanceList
-from mmengine.structures import InstanceData
-from torch import Tensor, nn
-
-from ...structures import boxes_from_masks
+from mmengine.logging import MessageHub
+from torch import Tensor
 
 LOSS_REDUCTIONS = ('level', 'positive')
 
@@ -26,13 +25,17 @@ def _height_scale(meta: dict) -> float:
 
 def box_masks(masks: Tensor) -> Tensor:
     """(N, H, W) masks -> (N, H, W) float, 1 inside each mask's bounding box."""
-    rows = masks.any(dim=2)
-    cols = masks.any(dim=1)
+    boxes = mask2bbox(masks)                                            # (N, 4) XYXY
+    ys = torch.arange(masks.shape[1], device=masks.device)
+    xs = torch.arange(masks.shape[2], device=masks.device)
+    rows = (ys[None] >= boxes[:, 1:2]) & (ys[None] < boxes[:, 3:4])    # (N, H)
+    cols = (xs[None] >= boxes[:, 0:1]) & (xs[None] < boxes[:, 2:3])    # (N, W)
+    return (rows[:, :, None] & cols[:, None, :]).float()
 
-    def span(hit: Tensor) -> Tensor:  # (N, L) -> (N, L), True between first and last hit
-        return (hit.cumsum(dim=1) > 0) & (hit.flip(1).cumsum(dim=1).flip(1) > 0)
 
-    return (span(rows)[:, :, None] & span(cols)[:, None, :]).float()
+def _training_iteration() -> int:
+    """The Runner's current training iteration (0 outside a Runner)."""
+    return MessageHub.get_current_instance().get_info('iter', 0)
 
 
 @MODELS.register_module()
@@ -45,10 +48,12 @@ class FreeSOLOHead(SOLOV2Head):
     the coarse mask's box. The category branch keeps SOLOv2's focal loss. Predictions get boxes
     computed from their masks (SOLOv2 returns none).
 
-    With ``loss_emb``, a 3x3 conv beside the category classifier predicts an ``emb_dim``
-    embedding per grid cell, pulled towards the embedding of the coarse mask the cell is
-    assigned to (``gt_instances.embs``, loaded from Free Mask's ``emb``) by ``1 - cos``. The
-    paper describes this loss; the authors' release weights it by zero, so it is off by default.
+    The paper also describes a semantic-embedding loss on the category branch; the authors'
+    release multiplies it by zero, so the published numbers were trained without it, and it is
+    not built here (Free Mask still writes each mask's embedding into the label file).
+
+    The pairwise term's warm-up follows the training iteration, read from mmengine's
+    ``MessageHub`` as mmdet's BoxInst does (so it resumes with the Runner's iteration).
 
     Args:
         loss_mask: the max-projection term (L_max_proj).
@@ -60,8 +65,6 @@ class FreeSOLOHead(SOLOV2Head):
             release) averages each FPN level's positives, then the levels that have any;
             'positive' averages all positives at once (SOLOv2's Dice), which weighs the levels
             by their number of positives.
-        loss_emb: the semantic-embedding term, e.g. ``dict(type='EmbeddingCosineLoss')``.
-        emb_dim: length of the embeddings (Free Mask's ``emb_dim``).
     """
 
     def __init__(self,
@@ -75,8 +78,6 @@ class FreeSOLOHead(SOLOV2Head):
                                                       loss_weight=1.0),
                  pairwise_ignore_bottom: int = 10,
                  loss_reduction: str = 'level',
-                 loss_emb: Optional[dict] = None,
-                 emb_dim: int = 128,
                  **kwargs) -> None:
         super().__init__(*args, loss_mask=loss_mask, **kwargs)
         if loss_reduction not in LOSS_REDUCTIONS:
@@ -86,27 +87,6 @@ class FreeSOLOHead(SOLOV2Head):
         self.loss_mask_avg = MODELS.build(loss_mask_avg)
         self.loss_pairwise = MODELS.build(loss_pairwise) if loss_pairwise else None
         self.pairwise_ignore_bottom = pairwise_ignore_bottom
-        self.loss_emb = MODELS.build(loss_emb) if loss_emb else None
-        if self.loss_emb is not None:
-            self.conv_emb = nn.Conv2d(self.feat_channels, emb_dim, 3, padding=1)
-            # SOLOV2Head.forward keeps its category features local: collect what conv_cls sees
-            self._category_feats: List[Tensor] = []
-            self.conv_cls.register_forward_pre_hook(self._keep_category_features)
-
-    def _keep_category_features(self, module: nn.Module, args: tuple) -> None:
-        # a bound method, not a lambda: deep copies of the model (EMA) collect their own
-        self._category_feats.append(args[0])
-
-    def forward(self, x):
-        """SOLOv2's (kernels, category logits, mask features), plus per level the
-        (B, emb_dim, S, S) embeddings when the embedding loss is on."""
-        if self.loss_emb is None:
-            return super().forward(x)
-        self._category_feats.clear()
-        outs = super().forward(x)
-        embeddings = [self.conv_emb(feat) for feat in self._category_feats]
-        self._category_feats.clear()
-        return outs + (embeddings, )
 
     def loss(self, x, batch_data_samples: SampleList, **kwargs) -> dict:
         """Hand the samples' colour similarity (set by FreeSOLODataPreprocessor) to the loss."""
@@ -137,35 +117,8 @@ class FreeSOLOHead(SOLOV2Head):
         return (torch.cat(preds), torch.cat(targets).float(), torch.cat(images),
                 torch.cat(levels))
 
-    def _get_targets_single(self, gt_instances: InstanceData, featmap_sizes=None):
-        """SOLOv2's targets; with the embedding loss, also per level the index of the instance
-        each positive cell is assigned to.
-
-        SOLOv2 writes each instance's label into the grid cells it claims; relabelling instance
-        i as ``num_classes + 1 + i`` makes that grid name the instance (a cell claimed twice
-        keeps the later one, as SOLOv2's category target does).
-        """
-        if self.loss_emb is None:
-            return super()._get_targets_single(gt_instances, featmap_sizes)
-        relabelled = gt_instances.clone()
-        first = self.num_classes + 1
-        relabelled.labels = torch.arange(len(gt_instances), device=gt_instances.labels.device) \
-            + first
-        mask_targets, grids, pos_masks, pos_indexes = super()._get_targets_single(
-            relabelled, featmap_sizes)
-        # instance index per cell; unclaimed cells point past the end, at the background label
-        label_of = torch.cat([gt_instances.labels, gt_instances.labels.new_tensor(
-            [self.num_classes])])
-        labels, pos_instances = [], []
-        for grid, index in zip(grids, pos_indexes):
-            instance = torch.where(grid >= first, grid - first, len(gt_instances))
-            labels.append(label_of[instance])
-            pos_instances.append(instance.flatten()[torch.as_tensor(index, dtype=torch.long,
-                                                                    device=grid.device)])
-        return mask_targets, labels, pos_masks, pos_indexes, pos_instances
-
     def loss_by_feat(self, mlvl_kernel_preds: List[Tensor], mlvl_cls_preds: List[Tensor],
-                     mask_feats: Tensor, mlvl_emb_preds: Optional[List[Tensor]] = None, *,
+                     mask_feats: Tensor, *,
                      batch_gt_instances: InstanceList,
                      batch_img_metas: List[dict],
                      batch_color_similarity: Optional[List[Tensor]] = None,
@@ -175,27 +128,20 @@ class FreeSOLOHead(SOLOV2Head):
             mlvl_kernel_preds: per level (B, C * k * k, S, S) dynamic kernels.
             mlvl_cls_preds: per level (B, 1, S, S) category logits.
             mask_feats: (B, C, H / 4, W / 4) unified mask features.
-            mlvl_emb_preds: per level (B, emb_dim, S, S), with the embedding loss.
             batch_color_similarity: per image (K, H / 4, W / 4).
         """
         featmap_size = mask_feats.shape[-2:]
-        assigned = multi_apply(self._get_targets_single, batch_gt_instances,
-                               featmap_sizes=featmap_size)
-        pos_mask_targets, labels, pos_masks, pos_indexes = assigned[:4]
+        pos_mask_targets, labels, _, pos_indexes = multi_apply(
+            self._get_targets_single, batch_gt_instances, featmap_sizes=featmap_size)
         preds, targets, images, levels = self._positive_masks(mlvl_kernel_preds, mask_feats,
                                                               pos_indexes, pos_mask_targets)
         num_pos = 0 if preds is None else len(preds)
         losses = {}
-        if self.loss_emb is not None:
-            losses['loss_emb'] = self._embedding_loss(mlvl_emb_preds, pos_indexes, assigned[4],
-                                                      batch_gt_instances)
         if num_pos == 0:
             zero = mask_feats.sum() * 0
             losses.update(loss_mask_max=zero, loss_mask_avg=zero)
             if self.loss_pairwise is not None:
-                losses['loss_pairwise'] = zero + self.loss_pairwise(
-                    mask_feats[:0, 0], mask_feats.new_zeros(0, 8, *featmap_size),
-                    mask_feats[:0, 0])
+                losses['loss_pairwise'] = zero
         else:
             groups = levels if self.loss_reduction == 'level' else None
             losses['loss_mask_max'] = self.loss_mask(preds, targets, avg_factor=num_pos,
@@ -207,7 +153,7 @@ class FreeSOLOHead(SOLOV2Head):
                                                                        images, featmap_size)
                 losses['loss_pairwise'] = self.loss_pairwise(
                     preds, torch.stack(batch_color_similarity), region, image_index=images,
-                    groups=groups)
+                    groups=groups, iteration=_training_iteration())
 
         flat_labels = torch.cat([
             torch.cat([img_labels.flatten() for img_labels in lvl_labels])
@@ -219,22 +165,6 @@ class FreeSOLOHead(SOLOV2Head):
         ])
         losses['loss_cls'] = self.loss_cls(flat_cls, flat_labels, avg_factor=num_pos + 1)
         return losses
-
-    def _embedding_loss(self, mlvl_emb_preds: List[Tensor], pos_indexes, pos_instances,
-                        batch_gt_instances: InstanceList) -> Tensor:
-        """``1 - cos`` between each positive cell's embedding and its coarse mask's."""
-        preds, targets = [], []
-        for lvl, lvl_embs in enumerate(mlvl_emb_preds):
-            for img, embs in enumerate(lvl_embs):
-                index = pos_indexes[img][lvl]
-                if len(index) == 0:
-                    continue
-                preds.append(embs.flatten(1)[:, index].t())              # (P, D)
-                targets.append(batch_gt_instances[img].embs[pos_instances[img][lvl]])
-        if not preds:
-            return sum(e.sum() for e in mlvl_emb_preds) * 0
-        preds, targets = torch.cat(preds), torch.cat(targets)
-        return self.loss_emb(preds, targets, avg_factor=len(preds))
 
     def _counted_rows(self, batch_img_metas: List[dict], images: Tensor,
                       featmap_size) -> Tensor:
@@ -253,11 +183,10 @@ class FreeSOLOHead(SOLOV2Head):
         return (centres[None, :] < counted[images][:, None]).float()[:, :, None]
 
     def predict_by_feat(self, mlvl_kernel_preds: List[Tensor], mlvl_cls_scores: List[Tensor],
-                        mask_feats: Tensor, mlvl_emb_preds: Optional[List[Tensor]] = None,
-                        **kwargs) -> InstanceList:
+                        mask_feats: Tensor, **kwargs) -> InstanceList:
         """SOLOv2's predictions, with boxes computed from their masks."""
         results = super().predict_by_feat(mlvl_kernel_preds, mlvl_cls_scores, mask_feats,
                                           **kwargs)
         for result in results:
-            result.bboxes = boxes_from_masks(result.masks.bool())
+            result.bboxes = mask2bbox(result.masks.bool())
         return results

@@ -31,10 +31,8 @@ def _overlap(offset: int, size: int) -> Tuple[slice, slice]:
 class PairwiseAffinityLoss(nn.Module):
     """The pairwise term, counted on edges whose colour similarity passes a threshold and that
     lie inside the coarse mask's box, averaged over those edges, and ramped in linearly over
-    ``warmup_iters`` training calls.
-
-    The ramp counts the module's own training calls in a buffer, so it needs no Runner and it
-    resumes with a checkpoint.
+    the first ``warmup_iters`` training iterations (the caller passes the iteration, as mmdet's
+    BoxInst reads it from the MessageHub: the ramp then resumes with the Runner).
     """
 
     def __init__(self, kernel_size: int = 3, dilation: int = 2, color_thr: float = 0.3,
@@ -45,17 +43,17 @@ class PairwiseAffinityLoss(nn.Module):
         self.color_thr = color_thr
         self.warmup_iters = warmup_iters
         self.loss_weight = loss_weight
-        self.register_buffer('iters', torch.zeros((), dtype=torch.long))
 
-    @property
-    def warmup_factor(self) -> float:
-        if self.warmup_iters <= 0:
+    def warmup_factor(self, iteration: Optional[int]) -> float:
+        """0 at iteration 0, rising linearly to 1 at ``warmup_iters``; 1 when not given."""
+        if iteration is None or self.warmup_iters <= 0:
             return 1.0
-        return min(float(self.iters) / self.warmup_iters, 1.0)
+        return min(iteration / self.warmup_iters, 1.0)
 
     def forward(self, logits: Tensor, color_similarity: Tensor, box_masks: Tensor,
                 image_index: Optional[Tensor] = None,
-                groups: Optional[Tensor] = None) -> Tensor:
+                groups: Optional[Tensor] = None,
+                iteration: Optional[int] = None) -> Tensor:
         """
         Args:
             logits: (N, H, W) mask logits of N instances.
@@ -66,9 +64,8 @@ class PairwiseAffinityLoss(nn.Module):
             groups: (N, ) the group of each instance (its FPN level): the loss is then averaged
                 over the counted edges of each group, then over the groups (the release);
                 by default over all counted edges at once.
+            iteration: the training iteration, for the warm-up (None: no warm-up).
         """
-        if self.training:
-            self.iters += 1
         if len(logits) == 0:
             return logits.sum() * 0
         counted = color_similarity >= self.color_thr                    # per image, not copied
@@ -113,4 +110,4 @@ class PairwiseAffinityLoss(nn.Module):
                      + logits.new_zeros(n).index_add(0, pixel_instance, unary))
             edges = weights.new_zeros(n).index_add(0, edge_instance, weights)
             loss = mean_over_groups(sums, groups, edges)
-        return self.loss_weight * self.warmup_factor * loss
+        return self.loss_weight * self.warmup_factor(iteration) * loss

@@ -1,5 +1,5 @@
-"""Labelling images with a model chunk by chunk: the resumable core of Free Mask and of the
-self-training rounds.
+"""Labelling images with a model into a label file: the one workflow of Free Mask and of the
+self-training rounds (:func:`write_label_file`), batched, resumable and spread over processes.
 
 The images are cut into chunks of ``chunk_size``; each chunk's labels are written atomically to
 ``<parts>/chunk-NNNNNN.json`` once all its images are done. A run killed at any point and started
@@ -10,23 +10,28 @@ run: the outputs are identical.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import os.path as osp
+import shutil
 from collections import Counter
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.dataset import pseudo_collate
+from mmengine.dist import barrier, broadcast_object_list, get_dist_info
 from mmengine.structures import InstanceData
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
-from ..atomic_write import write_json_atomic
-from ..datasets.coco_file_check import read_json
 from ..errors import UserInputError
-from .image_source import ImageRecord, ImagesToLabel, keep_list
-from .label_file import instances_to_annotations
+from ..fileio.json_files import read_json, write_json_atomic
+from .image_records import ImageRecord, chunk_ranges, list_digest
+from .images_to_label import ImagesToLabel, keep_list
+from .label_file import (FORMAT_VERSION, assemble, instances_to_annotations, label_file_complete,
+                         manifest, manifest_path)
 from .labelling_failures import FailureGuard, LabellingStopped, describe_failure
+from .shards import shard_path
 
 AMP_DTYPES = {'fp16': torch.float16, 'bf16': torch.bfloat16}
 
@@ -208,3 +213,87 @@ def read_chunks(parts: str, chunk_ids: Sequence[int]
         raise LabellingStopped(f'every one of the {len(skipped)} images failed, none is '
                                f'labelled (first {first["file_name"]}: {first["reason"]})')
     return images, annotations, skipped, dict(sorted(dropped.items()))
+
+
+def write_label_file(model,
+                     records: Sequence[ImageRecord],
+                     pipeline: Sequence[dict],
+                     out: str,
+                     info: dict,
+                     source: str,
+                     chunk_size: int = 64,
+                     batch_size: int = 1,
+                     workers: int = 0,
+                     amp: Optional[str] = None,
+                     select: Optional[InstanceSelection] = None,
+                     shard_id: int = 0,
+                     num_shards: int = 1,
+                     progress: bool = True,
+                     manifest_extra: Optional[dict] = None) -> str:
+    """Label ``records`` with ``model`` into a complete label file and its manifest.
+
+    Every process of a distributed run calls it: the chunks are dealt to the ranks, each image
+    labelled once, and rank 0 assembles the file. With ``num_shards`` > 1 only this shard's
+    chunks are labelled, into the shard's own file (merged by :func:`~.shards.merge_shards`).
+    Killed and called again, it labels only the chunks not written yet; a file already complete
+    is left as it is.
+
+    Args:
+        info: what the label file records about the run (model, checkpoint, ...); the image
+            source, chunk and batch sizes are added here. Chunks of a run with other ``info``
+            are not reused.
+        source: the folder or json the records were listed from.
+        manifest_extra: added to the manifest (e.g. the checkpoint of a self-training round).
+
+    Returns:
+        The path written: ``out``, or its shard file.
+    """
+    if not 0 <= shard_id < num_shards:
+        raise UserInputError(f'the shard id must lie in [0, {num_shards - 1}], got {shard_id}')
+    if batch_size < 1 or chunk_size < 1:
+        raise UserInputError('the batch and chunk sizes must be positive')
+    target = shard_path(out, shard_id, num_shards)
+    if label_file_complete(target):
+        return target
+    info = dict(info, version=FORMAT_VERSION,
+                source=dict(path=source, num_images=len(records),
+                            list_sha256=list_digest(records)),
+                chunk_size=chunk_size, batch_size=batch_size)
+    if num_shards > 1:
+        info['shard'] = dict(shard_id=shard_id, num_shards=num_shards)
+    info = json.loads(json.dumps(info))  # as it reads back from a file (tuples become lists)
+    parts = target + '.parts'
+    rank, world_size = get_dist_info()
+    error = [None]
+    if rank == 0:
+        try:
+            prepare_parts(parts, info)
+        except UserInputError as e:
+            error = [str(e)]
+    if world_size > 1:
+        broadcast_object_list(error)
+    if error[0] is not None:
+        raise UserInputError(error[0])
+
+    shard_chunks = chunk_ranges(len(records), chunk_size, shard_id, num_shards)
+    mine = {k: positions for i, (k, positions) in enumerate(sorted(shard_chunks.items()))
+            if i % world_size == rank}
+    todo = [k for k in mine if not osp.isfile(chunk_file(parts, k))]
+    if todo and rank == 0:
+        print(f'labelling {sum(len(mine[k]) for k in todo)} images in {len(todo)} chunks to do, '
+              f'{len(mine) - len(todo)} chunks done before'
+              + (f' (rank 0 of {world_size})' if world_size > 1 else ''), flush=True)
+    label_chunks(model, records, pipeline, parts, mine, batch_size, workers, amp, select,
+                 progress=progress and rank == 0)
+    barrier()
+    if rank == 0:
+        images, annotations, skipped, dropped = read_chunks(parts, list(shard_chunks))
+        labels = assemble(images, annotations, skipped, info)
+        write_json_atomic(target, labels)
+        write_json_atomic(manifest_path(target),
+                          manifest(target, labels, dropped, **(manifest_extra or {})), indent=2)
+        shutil.rmtree(parts)
+        for entry in skipped:
+            print(f'skipped {entry["file_name"]}: {entry["reason"]}')
+    barrier()
+    return target

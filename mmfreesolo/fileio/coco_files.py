@@ -5,25 +5,13 @@ pycocotools, after the model and the workers have been built.
 """
 from __future__ import annotations
 
-import json
-import os.path as osp
 from typing import Any, Dict, Optional
 
 from ..errors import UserInputError
+from .json_files import read_json
 
-
-def read_json(path: str) -> Any:
-    """Parse a json file; a missing, binary or invalid file raises :class:`UserInputError`."""
-    if not osp.isfile(path):
-        raise UserInputError(f'{path}: no such file')
-    try:
-        with open(path, encoding='utf-8') as f:
-            return json.load(f)
-    except json.JSONDecodeError as e:
-        raise UserInputError(
-            f'{path}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})') from None
-    except UnicodeDecodeError:
-        raise UserInputError(f'{path}: not a UTF-8 text file') from None
+# The one category of class-agnostic files: pseudo-labels, generated scenes.
+CATEGORIES = [dict(id=1, name='object', supercategory='object')]
 
 
 def _is_number(value: Any) -> bool:

@@ -7,7 +7,7 @@ import pycocotools.mask as mask_utils
 import pytest
 
 from conftest import REPO, assert_ok, run
-from mmfreesolo.datasets.scenes import SceneSpec, generate_scenes, render_scene, scene_rng
+from mmfreesolo.scenes.renderer import SceneSpec, generate_scenes, render_scene, scene_rng
 
 
 def _load(root, split='train'):
@@ -98,10 +98,10 @@ def test_command_line_writes_previews_and_rejects_bad_sizes(tmp_path):
     result = run([str(REPO / 'tools/generate_scenes.py'), str(out), '--num-train', '2',
                   '--num-val', '1', '--size', '48', '64', '--preview', '2'])
     assert_ok(result)
-    preview = cv2.imread(str(out / 'preview' / 'train_000001.png'))
+    preview = cv2.imread(str(out / 'preview' / 'train' / '000001.png'))
     assert preview.shape == (48, 64, 3)
     assert not np.array_equal(preview, cv2.imread(str(out / 'train' / '000001.png')))
-    assert (out / 'preview' / 'val_000001.png').exists()
-    assert not (out / 'preview' / 'val_000002.png').exists()
+    assert (out / 'preview' / 'val' / '000001.png').exists()
+    assert not (out / 'preview' / 'val' / '000002.png').exists()
     bad = run([str(REPO / 'tools/generate_scenes.py'), str(tmp_path / 'x'), '--size', '4', '4'])
     assert bad.returncode == 2 and 'error: image_size must be at least 8x8' in bad.stderr

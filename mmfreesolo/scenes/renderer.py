@@ -9,7 +9,6 @@ Layout written by :func:`generate_scenes`::
 
     OUT/annotations/instances_{train,val}.json   category 1 "object", RLE masks, XYWH boxes
     OUT/{train,val}/000001.png ...
-    OUT/preview/{train,val}_000001.png ...         optional overlays of the ground truth
 """
 from __future__ import annotations
 
@@ -20,15 +19,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-import pycocotools.mask as mask_utils
 
-from ..atomic_write import write_json_atomic
+from ..fileio.coco_files import CATEGORIES
+from ..fileio.json_files import write_json_atomic
 from ..structures import mask_to_annotation
 
 SPLITS = {'train': 0, 'val': 1}
 SHAPES = ('ellipse', 'rectangle', 'blob', 'star', 'polygon')
-CATEGORIES = [dict(id=1, name='object', supercategory='object')]
-FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -222,8 +219,8 @@ def build_split(out_dir: str, split: str, num_images: int, spec: SceneSpec,
         for mask, shape in zip(scene.masks, scene.shapes):
             annotations.append(dict(id=len(annotations) + 1, image_id=image_id, category_id=1,
                                     shape=shape, **mask_to_annotation(mask)))
-    info = dict(description='mmfreesolo generated scenes', version=FORMAT_VERSION, split=split,
-                seed=seed, spec=asdict(spec))
+    info = dict(description='mmfreesolo generated scenes', split=split, seed=seed,
+                spec=asdict(spec))
     return dict(info=info, images=images, annotations=annotations, categories=CATEGORIES)
 
 
@@ -232,13 +229,11 @@ def generate_scenes(out_dir: str,
                     num_val: int = 16,
                     image_size: Sequence[int] = (128, 128),
                     seed: int = 0,
-                    num_preview: int = 0,
                     spec: Optional[SceneSpec] = None) -> Dict[str, str]:
     """Write a train and a val split of generated scenes under ``out_dir``.
 
     Args:
         image_size: (height, width) of every image.
-        num_preview: how many scenes per split to also draw with their masks under ``preview/``.
         spec: everything else about the scenes; its height and width are replaced by
             ``image_size``.
 
@@ -257,22 +252,4 @@ def generate_scenes(out_dir: str,
         ann_file = osp.join(out_dir, 'annotations', f'instances_{split}.json')
         write_json_atomic(ann_file, coco)
         ann_files[split] = ann_file
-        if num_preview:
-            _write_previews(out_dir, split, coco, num_preview)
     return ann_files
-
-
-def _write_previews(out_dir: str, split: str, coco: Dict, count: int) -> None:
-    from ..visualization.overlay import draw_instances
-    os.makedirs(osp.join(out_dir, 'preview'), exist_ok=True)
-    by_image: Dict[int, List[Dict]] = {}
-    for ann in coco['annotations']:
-        by_image.setdefault(ann['image_id'], []).append(ann)
-    for info in coco['images'][:count]:
-        image = cv2.imread(osp.join(out_dir, split, info['file_name']))[..., ::-1]
-        anns = by_image.get(info['id'], [])
-        masks = (np.stack([mask_utils.decode(a['segmentation']) for a in anns]).astype(bool)
-                 if anns else np.zeros((0, ) + image.shape[:2], bool))
-        drawn = draw_instances(image, masks)
-        cv2.imwrite(osp.join(out_dir, 'preview', f'{split}_{info["file_name"]}'),
-                    drawn[..., ::-1])

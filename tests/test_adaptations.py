@@ -1,4 +1,5 @@
-"""The compatibility layer: safe checkpoint loading kept on, CPU distributed runs."""
+"""The adaptations of torch, mmengine and mmcv to each other: safe checkpoint loading kept on,
+CPU distributed runs."""
 import os
 import pickle
 
@@ -7,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-import mmfreesolo  # noqa: F401  applies the compatibility layer
+import mmfreesolo  # noqa: F401  applies the adaptations
 from mmfreesolo.checkpoints import check_state_dict_fits, read_state_dict
 from mmfreesolo.errors import UserInputError
 

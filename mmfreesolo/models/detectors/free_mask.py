@@ -18,11 +18,11 @@ from mmdet.models.detectors.base import BaseDetector
 from mmdet.models.layers import mask_matrix_nms
 from mmdet.registry import MODELS
 from mmdet.structures import OptSampleList, SampleList
+from mmdet.structures.mask import mask2bbox
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..checkpoints import load_backbone_weights
-from ..structures import boxes_from_masks
+from ...checkpoints import load_backbone_weights
 
 # Upsampled masks are made this many elements at a time, so a huge image never needs all of its
 # kept masks at full resolution at once.
@@ -227,12 +227,12 @@ class FreeMask(BaseDetector):
     def shape_filter(self, masks: Tensor) -> Tuple[Tensor, Tensor]:
         """Which (K, H, W) bool masks pass the shape rules, and their (K, 4) XYXY boxes.
 
-        One pass over the pixels for the rows, one for the columns; an empty mask never passes.
+        An empty mask never passes.
         """
         out_h, out_w = masks.shape[-2:]
         rows = masks.any(dim=2)                                            # (K, H)
         cols = masks.any(dim=1)                                            # (K, W)
-        boxes = boxes_from_masks(masks, rows, cols)
+        boxes = mask2bbox(masks)
         ys = torch.arange(out_h, dtype=torch.float32, device=masks.device)
         if self.filters == 'release':
             occupied = rows.sum(dim=1)

@@ -1,0 +1,22 @@
+"""The one place where torch, mmengine and mmcv are adapted to each other, applied once when
+``mmfreesolo`` is imported (a config's ``custom_imports`` is enough): safe checkpoint loading,
+CPU distributed runs, the ``mmfreesolo::`` config scope."""
+from .checkpoint_types import allow_mmengine_checkpoint_types
+from .config_scope import configs_root, register_config_scope
+from .cpu_distributed import enable_cpu_distributed, finish_distributed
+
+_APPLIED = False
+
+
+def apply() -> None:
+    """Apply every adaptation once; later calls do nothing."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    allow_mmengine_checkpoint_types()
+    enable_cpu_distributed()
+    register_config_scope()
+    _APPLIED = True
+
+
+__all__ = ['apply', 'configs_root', 'finish_distributed']

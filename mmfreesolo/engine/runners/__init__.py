@@ -1,0 +1,3 @@
+from .stage_log_runner import StageLogRunner
+
+__all__ = ['StageLogRunner']

@@ -1,0 +1,107 @@
+"""Training and testing a config with mmengine's Runner, the files it names checked first: what
+``tools/train.py`` and ``tools/test.py`` (and their Slurm jobs) run."""
+from __future__ import annotations
+
+import os.path as osp
+from types import SimpleNamespace
+from typing import Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.model import is_model_wrapper
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from ..adaptations import finish_distributed
+from ..checkpoints import check_state_dict_fits, read_state_dict
+from ..errors import UserInputError
+from ..fileio.configs import check_dataset_files, load_config
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The config's Runner (its ``runner_type`` if it names one)."""
+    return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+
+
+def resolve_work_dir(cfg: Config, config_path: str, work_dir: Optional[str]) -> str:
+    """The given work dir, else the config's, else ./work_dirs/<config name>."""
+    if work_dir is not None:
+        return work_dir
+    if cfg.get('work_dir') is not None:
+        return cfg.work_dir
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def train(config: str,
+          work_dir: Optional[str] = None,
+          amp: bool = False,
+          auto_scale_lr: bool = False,
+          resume: Optional[str] = None,
+          cfg_options: Optional[dict] = None,
+          launcher: str = 'none') -> None:
+    """Train a config (mmdet's ``tools/train.py``).
+
+    Args:
+        resume: 'auto' resumes from the latest checkpoint of the work dir; a path from that one.
+        launcher: 'none', or how the processes were started ('pytorch', 'slurm', 'mpi').
+    """
+    cfg = load_config(config, cfg_options)
+    cfg.launcher = launcher
+    cfg.work_dir = resolve_work_dir(cfg, config, work_dir)
+    if amp:
+        if not torch.cuda.is_available():
+            raise UserInputError('--amp needs a CUDA device; this machine has none')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    if auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+            raise UserInputError(f'{config}: --auto-scale-lr needs auto_scale_lr.'
+                                 'base_batch_size in the config')
+        cfg.auto_scale_lr.enable = True
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif resume is not None:
+        if not osp.isfile(resume):
+            raise UserInputError(f'{resume}: no such checkpoint to resume from')
+        cfg.resume, cfg.load_from = True, resume
+    check_dataset_files(cfg, ('train', 'val'))
+    build_runner(cfg).train()
+    finish_distributed()
+
+
+def test(config: str,
+         checkpoint: str,
+         work_dir: Optional[str] = None,
+         out: Optional[str] = None,
+         show: bool = False,
+         show_dir: Optional[str] = None,
+         wait_time: float = 2,
+         cfg_options: Optional[dict] = None,
+         launcher: str = 'none') -> dict:
+    """Test (and evaluate) a checkpoint (mmdet's ``tools/test.py``); returns the metrics.
+
+    The checkpoint must fit the config's model (mmengine would only warn and test random
+    weights). ``out``: dump the predictions to this .pkl file.
+    """
+    from mmdet.engine.hooks.utils import trigger_visualization_hook
+    from mmdet.evaluation import DumpDetResults
+
+    cfg = load_config(config, cfg_options)
+    cfg.launcher = launcher
+    cfg.work_dir = resolve_work_dir(cfg, config, work_dir)
+    if out is not None and not out.endswith(('.pkl', '.pickle')):
+        raise UserInputError(f'--out {out}: the output file must be a .pkl file')
+    state = read_state_dict(checkpoint)
+    cfg.load_from = checkpoint
+    if show or show_dir:
+        cfg = trigger_visualization_hook(
+            cfg, SimpleNamespace(show=show, show_dir=show_dir, wait_time=wait_time))
+    check_dataset_files(cfg, ('test', ))
+    runner = build_runner(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    check_state_dict_fits(model, state, checkpoint, config)
+    if out is not None:
+        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=out))
+    metrics = runner.test()
+    finish_distributed()
+    return metrics
