@@ -48,7 +48,8 @@ if [ $# -lt 3 ]; then
 fi
 CONFIG=$1 OUT=$2
 pending=$("$PYTHON" -c 'import sys
-from mmfreesolo.pseudo_labels.label_file import label_file_complete, unfinished_shards
+from mmfreesolo.pseudo_labels.label_file import label_file_complete
+from mmfreesolo.pseudo_labels.shards import unfinished_shards
 out, num_shards = sys.argv[1], int(sys.argv[2])
 print("complete" if label_file_complete(out) else
       ",".join(map(str, unfinished_shards(out, num_shards))))' "$OUT" "$NUM_SHARDS")
