@@ -96,6 +96,9 @@ def test_demo_pipeline_writes_every_artefact(tmp_path):
     for row in rows:
         for metric in ('mask AP', 'mask AP50', 'mask AP75', 'box AP', 'box AP50'):
             assert 0 <= row[metric] <= 1, (row['stage'], metric)
+    # Free Mask is deterministic and finds objects in 4 scenes; the rounds, 30 iterations on 16
+    # scenes, may find none (the learning is checked by test_freesolo_end_to_end.py)
+    assert rows[0]['mask AP50'] > 0.05, rows[0]
     table = (out / 'ap_table.md').read_text().splitlines()
     assert len(table) == 2 + 3 and table[2].startswith('| Free Mask |')
     assert f'{rows[2]["mask AP"]:.3f}' in table[4]

@@ -24,7 +24,9 @@ class TrainingProgressHook(Hook):
 
     def before_train(self, runner) -> None:
         left = runner.max_iters - runner.iter
-        self._bar = ProgressBar(left) if is_main_process() and left > 0 else None
+        # the console at this call (mmengine's default is the stdout at its import)
+        self._bar = (ProgressBar(left, file=sys.stdout) if is_main_process() and left > 0
+                     else None)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if self._bar is not None:

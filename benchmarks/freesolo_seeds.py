@@ -1,0 +1,148 @@
+"""FreeSOLO's CPU pipeline over seeds: Free Mask -> round 1 -> round 2, and the supervised upper
+bound, per seed, on the demo's scenes.
+
+    python benchmarks/freesolo_seeds.py --out work_dirs/seeds [--seeds 0 1 2]
+        [--config configs/freesolo_mobilenetv2_scenes_cpu.py]
+        [--supervised configs/solov2_mobilenetv2_scenes_cpu.py] [--cfg-options k=v ...]
+
+Seeds change the data order and the initialisation of the heads (``randomness.seed``), not the
+data: the scenes (256 train, 48 val) and Free Mask's labels are made once and shared. Each seed
+runs ``tools/self_train.py --rounds 2`` and ``tools/train.py``/``tools/test.py`` on the supervised
+config in processes of their own, in ``OUT/seed_<s>/``; a finished seed is read back, not rerun.
+Prints, per stage, the median and min-max over seeds of mask AP / AP50 / AP75, box AP / AP50,
+AR@100 and labels per train scene, whether Free Mask < round 1 < round 2 held for every seed,
+and the ratio of round 2 to the supervised bound.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from mmfreesolo.evaluation.reporting import REPORTED_METRICS as METRICS  # noqa: E402
+from mmfreesolo.evaluation.reporting import format_table  # noqa: E402
+from mmfreesolo.scenes import generate_scenes  # noqa: E402
+
+STAGES = ['free_mask', 'round_1', 'round_2']
+
+
+def run(args, env, log):
+    with open(log, 'a') as out:
+        proc = subprocess.run([sys.executable] + args, cwd=ROOT, env=env, stdout=out,
+                              stderr=subprocess.STDOUT)
+    if proc.returncode:
+        sys.exit(f'{" ".join(args)} failed (exit {proc.returncode}); see {log}')
+
+
+def self_training(seed, out, env, config, cfg_options):
+    """The seed's summary.json stages, keyed by stage name."""
+    work = osp.join(out, f'seed_{seed}', 'self_train')
+    summary = osp.join(work, 'summary.json')
+    if not osp.isfile(summary):
+        run(['tools/self_train.py', config, '--rounds', '2', '--work-dir', work,
+             '--cfg-options', f'randomness.seed={seed}'] + cfg_options, env,
+            osp.join(out, f'seed_{seed}', 'self_train.log'))
+    with open(summary) as f:
+        return {s['stage']: s for s in json.load(f)['stages']}
+
+
+def supervised(seed, out, env, config):
+    """Val metrics of the supervised config trained with this seed."""
+    work = osp.join(out, f'seed_{seed}', 'supervised')
+    metrics = osp.join(work, 'val_metrics.json')
+    if not osp.isfile(metrics):
+        log = osp.join(out, f'seed_{seed}', 'supervised.log')
+        run(['tools/train.py', config, '--work-dir', work,
+             '--cfg-options', f'randomness.seed={seed}'], env, log)
+        with open(osp.join(work, 'last_checkpoint')) as f:
+            checkpoint = f.read().strip()
+        start = osp.getsize(log)
+        run(['tools/test.py', config, checkpoint, '--work-dir', osp.join(work, 'test')], env, log)
+        with open(log) as f:
+            f.seek(start)
+            text = f.read()
+        found = dict(re.findall(r'agnostic/(\w+_(?:mAP(?:_\d+)?|AR@100)): ([\d.]+)', text))
+        with open(metrics, 'w') as f:
+            json.dump({k: float(v) for k, v in found.items()}, f, indent=2)
+    with open(metrics) as f:
+        return json.load(f)
+
+
+def spread(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return 'n/a'
+    return f'{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})'
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--out', required=True)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--config', default='configs/freesolo_mobilenetv2_scenes_cpu.py')
+    parser.add_argument('--supervised', default='configs/solov2_mobilenetv2_scenes_cpu.py',
+                        help="'none' to skip the upper bound")
+    parser.add_argument('--num-train', type=int, default=256)
+    parser.add_argument('--num-val', type=int, default=48)
+    parser.add_argument('--cfg-options', nargs='*', default=[],
+                        help='passed to every FreeSOLO run (not to the supervised one)')
+    args = parser.parse_args()
+
+    out = osp.abspath(args.out)
+    scenes = osp.join(out, 'scenes')
+    if not osp.isfile(osp.join(scenes, 'annotations', 'instances_val.json')):
+        generate_scenes(scenes, args.num_train, args.num_val)
+    env = dict(os.environ, MMFREESOLO_SCENES=scenes + os.sep, PYTHONUNBUFFERED='1')
+
+    stages, upper, seconds = {}, {}, {}
+    for seed in args.seeds:
+        os.makedirs(osp.join(out, f'seed_{seed}'), exist_ok=True)
+        start = time.time()
+        stages[seed] = self_training(seed, out, env, args.config, args.cfg_options)
+        if args.supervised != 'none':
+            upper[seed] = supervised(seed, out, env, args.supervised)
+        seconds[seed] = time.time() - start
+        print(f'seed {seed}: {seconds[seed]:.0f} s (0 when read back)', flush=True)
+
+    # per stage, the labels the next round trains on: Free Mask's above round 1's min_score,
+    # then each round's own (the last round labels nothing)
+    per_scene = {}
+    for seed, by_stage in stages.items():
+        handed = [by_stage['round_1']['num_masks_used'],
+                  by_stage['round_1'].get('labels_made', {}).get('num_masks'), None]
+        per_scene[seed] = [m / args.num_train if m is not None else None for m in handed]
+
+    rows = []
+    for i, name in enumerate(STAGES):
+        vals = [stages[s][name]['val'] for s in args.seeds]
+        rows.append([name] + [spread([v.get(k) for v in vals]) for k, _ in METRICS]
+                    + [spread([per_scene[s][i] for s in args.seeds])])
+    if upper:
+        rows.append(['supervised'] + [spread([upper[s].get(k) for s in args.seeds])
+                                      for k, _ in METRICS] + ['(ground truth)'])
+    print(f'\nmedian (min-max) over seeds {args.seeds}, {args.num_val} val scenes; '
+          'labels/scene: those the next round trains on')
+    print(format_table(['stage'] + [n for _, n in METRICS] + ['labels/scene'], rows,
+                       markdown=True))
+
+    for key, label in (('segm_mAP', 'mask AP'), ('segm_mAP_50', 'mask AP50'),
+                       ('bbox_mAP', 'box AP')):
+        held = [all(stages[s][a]['val'][key] < stages[s][b]['val'][key]
+                    for a, b in zip(STAGES, STAGES[1:])) for s in args.seeds]
+        print(f'Free Mask < round 1 < round 2 on {label}: '
+              + ', '.join(f'seed {s} {"yes" if h else "NO"}' for s, h in zip(args.seeds, held)))
+    if upper:
+        ratios = [stages[s]['round_2']['val']['segm_mAP'] / upper[s]['segm_mAP']
+                  for s in args.seeds if upper[s].get('segm_mAP')]
+        print(f'round 2 / supervised mask AP: {spread(ratios)}')
+
+
+if __name__ == '__main__':
+    main()
