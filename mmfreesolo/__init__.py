@@ -8,8 +8,8 @@ from . import adaptations
 adaptations.apply()
 
 from .datasets import FreeMaskLabelDataset, RandomGaussianBlur, TorchvisionOnImage  # noqa: E402
-from .engine import (SelfTrainingHook, StageLogRunner, TrainingProgressHook,  # noqa: E402
-                     TrainingViewsHook)
+from .engine import (SelfTrainingHook, StageLogRunner, TorchRandomStateHook,  # noqa: E402
+                     TrainingProgressHook, TrainingViewsHook)
 from .evaluation import ClassAgnosticCocoMetric  # noqa: E402
 from .models import (BackboneCheckpoint, FreeMask, FreeSOLODataPreprocessor,  # noqa: E402
                      FreeSOLOHead, PairwiseAffinityLoss, ProjectionDiceLoss, TorchvisionMobileNetV2)
@@ -18,6 +18,7 @@ __version__ = '0.1.0'
 __all__ = [
     'BackboneCheckpoint', 'ClassAgnosticCocoMetric', 'FreeMask', 'FreeMaskLabelDataset',
     'FreeSOLODataPreprocessor', 'FreeSOLOHead', 'PairwiseAffinityLoss', 'ProjectionDiceLoss',
-    'RandomGaussianBlur', 'SelfTrainingHook', 'StageLogRunner', 'TorchvisionMobileNetV2',
+    'RandomGaussianBlur', 'SelfTrainingHook', 'StageLogRunner', 'TorchRandomStateHook',
+    'TorchvisionMobileNetV2',
     'TorchvisionOnImage', 'TrainingProgressHook', 'TrainingViewsHook', '__version__'
 ]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +36,22 @@ def run(args: List[str], env: Optional[Dict[str, str]] = None, cwd: Optional[Pat
 def scenes_env(scenes_root: Path) -> Dict[str, str]:
     """Point the CPU configs at a scenes folder (read by mmengine as {{$MMFREESOLO_SCENES}})."""
     return {'MMFREESOLO_SCENES': str(scenes_root) + os.sep}
+
+
+def kill_when(args: List[str], env: Dict[str, str], log: Path, ready, what: str) -> None:
+    """Start the command line, SIGKILL it (and its children) as soon as ``ready()``; it must
+    not have finished before."""
+    with open(log, 'a') as out:
+        proc = subprocess.Popen([sys.executable] + args, cwd=REPO, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                env=dict(os.environ, PYTHONUNBUFFERED='1', **env))
+    deadline = time.time() + 600
+    while not ready():
+        assert proc.poll() is None, f'finished before the kill {what}:\n{log.read_text()[-3000:]}'
+        assert time.time() < deadline, f'no kill point {what}'
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def free_port() -> int:

@@ -119,3 +119,29 @@ def test_state_dict_must_fit_the_model(tmp_path):
     junk.write_bytes(b'not a checkpoint')
     with pytest.raises(UserInputError, match='not a PyTorch checkpoint'):
         read_state_dict(str(junk))
+
+
+@pytest.mark.parametrize('backend', ['cv2', 'pillow'])
+def test_negative_hue_shifts_rotate_the_hue_under_numpy_2(backend):
+    """mmcv's adjust_hue overflows on np.uint8(-25) under numpy 2; the hue must turn back by 25
+    of 256 steps, wrapping around red, as mmcv's uint8 addition did."""
+    import cv2
+    import mmcv
+
+    from mmfreesolo.adaptations.mmcv_hue import _original_adjust_hue
+    rng = np.random.default_rng(0)
+    hsv = np.stack([rng.integers(0, 256, (16, 16)), np.full((16, 16), 255),
+                    np.full((16, 16), 255)], -1).astype(np.uint8)
+    hsv[0, :4, 0] = [0, 3, 10, 24]  # shifted below 0: wrap around to 231-255
+    img = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL)
+    out = mmcv.adjust_hue(img, -0.1, backend=backend)
+    hue_in = cv2.cvtColor(img, cv2.COLOR_BGR2HSV_FULL)[..., 0].astype(int)
+    hue_out = cv2.cvtColor(out, cv2.COLOR_BGR2HSV_FULL)[..., 0].astype(int)
+    turned = (hue_out - hue_in) % 256
+    assert np.all(np.minimum(np.abs(turned - 231), 256 - np.abs(turned - 231)) <= 2)
+    assert out.shape == img.shape and out.dtype == img.dtype
+    # positive shifts are mmcv's own, and its range check stays
+    assert np.array_equal(mmcv.adjust_hue(img, 0.1, backend=backend),
+                          _original_adjust_hue(img, 0.1, backend))
+    with pytest.raises(ValueError):
+        mmcv.adjust_hue(img, -0.6, backend=backend)

@@ -1,9 +1,10 @@
 """The one place where torch, mmengine and mmcv are adapted to each other, applied once when
 ``mmfreesolo`` is imported (a config's ``custom_imports`` is enough): safe checkpoint loading,
-CPU distributed runs, the ``mmfreesolo::`` config scope."""
+CPU distributed runs, the ``mmfreesolo::`` config scope, mmcv's hue jitter under numpy 2."""
 from .checkpoint_types import allow_mmengine_checkpoint_types
 from .config_scope import configs_root, register_config_scope
 from .cpu_distributed import enable_cpu_distributed, finish_distributed
+from .mmcv_hue import allow_negative_hue_shifts
 
 _APPLIED = False
 
@@ -16,6 +17,7 @@ def apply() -> None:
     allow_mmengine_checkpoint_types()
     enable_cpu_distributed()
     register_config_scope()
+    allow_negative_hue_shifts()
     _APPLIED = True
 
 

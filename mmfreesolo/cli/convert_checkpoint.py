@@ -7,8 +7,7 @@ from typing import List, Optional
 from mmdet.registry import MODELS
 from mmengine.registry import init_default_scope
 
-from ..checkpoints import backbone_state_dict, load_backbone_weights
-from ..checkpoints.conversion import save_backbone_checkpoint
+from ..checkpoints import export_backbone, load_backbone_weights
 from ..errors import exit_on_user_error
 from ..fileio.configs import load_config
 
@@ -27,13 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> str:
     args = build_parser().parse_args(argv)
-    state = backbone_state_dict(args.src)
     if args.config:
         cfg = load_config(args.config)
         init_default_scope(cfg.get('default_scope', 'mmdet'))
         load_backbone_weights(MODELS.build(cfg.model.backbone), args.src)
-    save_backbone_checkpoint(state, args.dst, converted_from=args.src)
-    print(f'wrote {args.dst}: {len(state)} backbone tensors')
+    print(f'wrote {args.dst}: {export_backbone(args.src, args.dst)} backbone tensors')
     return args.dst
 
 

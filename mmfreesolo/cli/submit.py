@@ -1,5 +1,6 @@
 """Submit Free Mask, training or self-training to Slurm with submitit.
 
+    tools/submit.py pretrain CONFIG [tools/pretrain.py args] --nodes 2 --gpus-per-node 8 [...]
     tools/submit.py free-mask CONFIG --out OUT --num-shards N (--images DIR | --ann-file ...) [...]
     tools/submit.py train CONFIG [tools/train.py args] --nodes 2 --gpus-per-node 8 [...]
     tools/submit.py self-train CONFIG --rounds 2 --work-dir DIR [...]
@@ -14,6 +15,7 @@ import os
 from typing import List, Optional, Tuple
 
 from ..engine.free_mask_labelling import label_with_free_mask
+from ..engine.pretraining import pretrain, pretraining_config
 from ..engine.self_training import self_train
 from ..engine.training import train
 from ..errors import UserInputError, exit_on_user_error
@@ -22,10 +24,12 @@ from ..launch.package_job import PackageJob
 from ..launch.submission import PlannedJob, SlurmResources, describe, free_mask_plan, submit, wait
 from ..pseudo_labels.label_file import label_file_complete
 from . import free_mask as free_mask_cli
+from . import pretrain as pretrain_cli
 from . import self_train as self_train_cli
 from . import train as train_cli
 
-COMMANDS = {'free-mask': 'free_mask', 'train': 'train', 'self-train': 'self_train'}
+COMMANDS = {'pretrain': 'pretrain', 'free-mask': 'free_mask', 'train': 'train',
+            'self-train': 'self_train'}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,16 +93,20 @@ def _free_mask(argv: List[str], args, resources: SlurmResources) -> List[Planned
 
 
 def _training(command: str, argv: List[str], resources: SlurmResources) -> List[PlannedJob]:
-    cli = train_cli if command == 'train' else self_train_cli
+    cli = {'train': train_cli, 'pretrain': pretrain_cli}.get(command, self_train_cli)
     parsed = cli.build_parser().parse_args(argv)
     if parsed.launcher != 'none':
         raise UserInputError('--launcher is set by the submission (slurm with several tasks)')
+    if command in ('train', 'pretrain') and parsed.resume not in (None, 'auto'):
+        raise UserInputError(f'a submitted {command} always resumes from the latest '
+                             'checkpoint of its work dir; --resume takes no path here')
     if command == 'train':
-        if parsed.resume not in (None, 'auto'):
-            raise UserInputError('a submitted training always resumes from the latest '
-                                 'checkpoint of its work dir; --resume takes no path here')
         check_dataset_files(load_config(parsed.config, parsed.cfg_options), ('train', 'val'))
         function, options = train, dict(train_cli.train_options(parsed), resume='auto')
+    elif command == 'pretrain':
+        options = dict(pretrain_cli.pretrain_options(parsed), resume='auto')
+        pretraining_config(**{k: v for k, v in options.items() if k != 'resume'})  # checked
+        function = pretrain
     else:
         function, options = self_train, self_train_cli.self_train_options(parsed)
     name = f'{command.replace("_", "-")}-{os.path.splitext(os.path.basename(parsed.config))[0]}'

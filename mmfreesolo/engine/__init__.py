@@ -1,4 +1,5 @@
-from .hooks import SelfTrainingHook, TrainingProgressHook, TrainingViewsHook
+from .hooks import SelfTrainingHook, TorchRandomStateHook, TrainingProgressHook, TrainingViewsHook
 from .runners import StageLogRunner
 
-__all__ = ['SelfTrainingHook', 'StageLogRunner', 'TrainingProgressHook', 'TrainingViewsHook']
+__all__ = ['SelfTrainingHook', 'StageLogRunner', 'TorchRandomStateHook', 'TrainingProgressHook',
+           'TrainingViewsHook']

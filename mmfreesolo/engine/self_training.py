@@ -1,10 +1,13 @@
 """Self-training, round after round, resumable at every step.
 
-Round 1 trains on Free Mask's labels, the training dataset's ``ann_file`` in the config (made
-by Free Mask when the file is missing). The model of each round then labels the training images
+With a ``pretrain`` section, a backbone is first pretrained by self-supervision on the training
+images (:mod:`.pretraining`), and Free Mask and every round start from it. Round 1 trains on
+Free Mask's labels, the training dataset's ``ann_file`` in the config (made by Free Mask when
+the file is missing). The model of each round then labels the training images
 (:class:`SelfTrainingHook`) and those labels train the next round. Each stage has its folder in
 the work directory and is done when its files are there::
 
+    pretrain/backbone.pth                         the pretrained backbone (+ its checkpoints)
     free_mask/val_labels.json, val_metrics.json   Free Mask on the val images, evaluated
     round_1/  mmengine work dir; val_metrics.json; self_training_labels.json (+ .manifest.json)
     round_2/  ...                                  stage.json in each round once it is done
@@ -18,6 +21,8 @@ trained on to advance its data loader); its last checkpoint is loaded instead.
 The config's ``self_training`` section::
 
     self_training = dict(
+        pretrain=dict(config='...pretraining config...', images=None),  # optional; images:
+            # default the training dataset's image folder, or ann_file and img_root
         free_mask=dict(config='...free_mask config...', images=None),  # images: the folder
             # Free Mask labels, default the training dataset's image folder; or ann_file and
             # img_root: the images of a COCO json; batch_size, chunk_size, workers
@@ -38,7 +43,6 @@ import torch
 from mmengine.config import Config
 from mmengine.dist import barrier, init_dist, is_main_process
 from mmengine.hooks import Hook
-from mmengine.runner import find_latest_checkpoint
 
 from ..adaptations import finish_distributed
 from ..checkpoints import checkpoint_progress
@@ -50,8 +54,9 @@ from ..pseudo_labels.image_records import list_images
 from ..pseudo_labels.label_file import label_file_complete, manifest_path
 from .free_mask_labelling import run_free_mask
 from .hooks.self_training_hook import SelfTrainingHook
+from .pretraining import BACKBONE, SKIPPED, pretraining_config, read_skipped, run_pretraining
 from .self_training_summary import write_summary
-from .training import build_runner
+from .training import build_runner, latest_checkpoint, training_finished
 
 INITS = ('config', 'previous')
 LABELS = 'self_training_labels.json'
@@ -87,23 +92,6 @@ class _FinalValMetrics(Hook):
     def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
         if self.training and metrics and runner.iter >= runner.max_iters:
             _write(self.path, _flatten_metrics(metrics))
-
-
-def _latest_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint mmengine's auto-resume would take, or None (quietly, unlike mmengine)."""
-    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
-        return None
-    return find_latest_checkpoint(work_dir)
-
-
-def _training_finished(cfg: Config, checkpoint: str) -> bool:
-    epoch, iteration = checkpoint_progress(checkpoint)
-    train_cfg = cfg.train_cfg
-    if 'max_iters' in train_cfg:
-        return iteration >= train_cfg.max_iters
-    if 'max_epochs' in train_cfg:
-        return epoch >= train_cfg.max_epochs
-    raise UserInputError('train_cfg has neither max_iters nor max_epochs')
 
 
 def _label_counts(path: str, min_score: float = 0.0) -> dict:
@@ -151,18 +139,67 @@ class SelfTraining:
         self.work_dir = osp.abspath(work_dir)
         self.launcher = launcher
         self.has_val = bool(cfg.get('val_dataloader') and cfg.get('val_evaluator'))
+        self.pretraining = self._pretraining_config()
+        self.pretrained: Optional[str] = None  # the pretrained backbone, once there
 
     def run(self) -> dict:
         """Run (or continue) every stage; returns the summary."""
+        pretrain = self.pretrain_stage()
         stages = [self.free_mask_stage()]
         for r in range(1, self.rounds + 1):
             stages.append(self.round_stage(r))
         summary = dict(config=self.cfg.filename, work_dir=self.work_dir, rounds=self.rounds,
                        init=self.init, stages=stages)
+        if pretrain:
+            summary['pretrain'] = pretrain
         if is_main_process():
             write_summary(summary, self.work_dir)
         barrier()
         return summary
+
+    # Pretraining --------------------------------------------------------------------------
+
+    def _pretraining_config(self) -> Optional[Config]:
+        """The pretraining stage's config (None without a ``pretrain`` section), checked to
+        pretrain the backbone that Free Mask and the rounds use before anything runs."""
+        settings = self.settings.get('pretrain')
+        if not settings:
+            return None
+        if not settings.get('config'):
+            raise UserInputError(f'{self.cfg.filename}: self_training.pretrain.config is not set')
+        images = settings.get('images')
+        if not settings.get('ann_file') and not images:
+            images = dataset_paths(annotated_dataset(self.cfg.train_dataloader))[1]
+        cfg = pretraining_config(settings.config, images, settings.get('ann_file'),
+                                 settings.get('img_root'), osp.join(self.work_dir, 'pretrain'),
+                                 settings.get('cfg_options'), self.launcher)
+        cfg.experiment_name = 'pretrain'  # Runners of one process must not share these
+        if cfg.get('visualizer'):
+            cfg.visualizer.name = 'pretrain_visualizer'
+        pretrained = cfg.model.backbone
+        for user, backbone in ((self.settings.free_mask.config,
+                                load_config(self.settings.free_mask.config).model.backbone),
+                               (self.cfg.filename, self.cfg.model.backbone)):
+            if _architecture(backbone) != _architecture(pretrained):
+                raise UserInputError(
+                    f'{settings.config} pretrains a {_architecture(pretrained)}, but {user} has '
+                    f'a {_architecture(backbone)} backbone')
+        return cfg
+
+    def pretrain_stage(self) -> Optional[dict]:
+        """The pretrained backbone (trained, or continued, when ``backbone.pth`` is missing)."""
+        if self.pretraining is None:
+            return None
+        out = osp.join(self.pretraining.work_dir, BACKBONE)
+        if not osp.isfile(out):
+            source = self.pretraining.train_dataloader.dataset
+            _say(f'== pretraining {_architecture(self.pretraining.model.backbone)} on '
+                 f'{source.get("images") or source.get("ann_file")}')
+            run_pretraining(copy.deepcopy(self.pretraining), resume='auto')
+        self.pretrained = out
+        skipped = read_skipped(osp.join(self.pretraining.work_dir, SKIPPED))
+        return dict(stage='pretrain', config=self.pretraining.filename, backbone=out,
+                    num_skipped=len(skipped))
 
     # Free Mask ----------------------------------------------------------------------------
 
@@ -171,6 +208,8 @@ class SelfTraining:
         ``ann_file`` is missing), and, with a val set, Free Mask's own val metrics."""
         fm = self.settings.free_mask
         fm_cfg = load_config(fm.config)
+        if self.pretrained:
+            fm_cfg.model.backbone_checkpoint = self.pretrained
         train_labels, train_images = dataset_paths(annotated_dataset(self.cfg.train_dataloader))
         if not label_file_complete(train_labels):
             if fm.get('ann_file'):  # the images of a COCO json, their ids kept
@@ -231,8 +270,8 @@ class SelfTraining:
         check_dataset_files(cfg, ('train', 'val'))
         trained_on = dataset_paths(annotated_dataset(cfg.train_dataloader))[0]
         metrics_file = osp.join(folder, VAL_METRICS)
-        latest = _latest_checkpoint(folder)
-        if latest is None or not _training_finished(cfg, latest):
+        latest = latest_checkpoint(folder)
+        if latest is None or not training_finished(cfg, latest):
             _say(f'== round {r} of {self.rounds}: training on {trained_on}')
             self._train(cfg, metrics_file)  # the SelfTrainingHook labels at its end
         else:
@@ -240,7 +279,7 @@ class SelfTraining:
             if makes_labels and not label_file_complete(labels_out):
                 self._label(cfg, latest)
         if self.has_val and not osp.isfile(metrics_file):
-            self._validate(cfg, _latest_checkpoint(folder), metrics_file)
+            self._validate(cfg, latest_checkpoint(folder), metrics_file)
         stage = self._round_record(r, cfg, trained_on, makes_labels)
         _write(stage_file, stage)
         barrier()
@@ -276,7 +315,7 @@ class SelfTraining:
 
     def _round_record(self, r: int, cfg: Config, trained_on: str, makes_labels: bool) -> dict:
         folder = self.round_dir(r)
-        checkpoint = _latest_checkpoint(folder)
+        checkpoint = latest_checkpoint(folder)
         min_score = annotated_dataset(cfg.train_dataloader).get('min_score', 0.0)
         stage = dict(stage=f'round_{r}', trained_on=trained_on,
                      **_label_counts(trained_on, min_score), checkpoint=checkpoint,
@@ -320,11 +359,20 @@ class SelfTraining:
         if makes_labels:
             hooks.append(dict(self.labelling_hook(), out_file=osp.join(folder, LABELS)))
         cfg.custom_hooks = hooks
-        if _latest_checkpoint(folder):
+        if self.pretrained:
+            cfg.model.backbone.init_cfg = dict(type='BackboneCheckpoint',
+                                               checkpoint=self.pretrained)
+        if latest_checkpoint(folder):
             cfg.resume, cfg.load_from = True, None
         elif self.init == 'previous' and r > 1:
-            cfg.resume, cfg.load_from = False, _latest_checkpoint(self.round_dir(r - 1))
+            cfg.resume, cfg.load_from = False, latest_checkpoint(self.round_dir(r - 1))
         return cfg
+
+
+def _architecture(backbone: dict) -> str:
+    """'ResNet-18' of a backbone config ('ResNet' in mmdet and mmpretrain alike)."""
+    name = backbone.get('type', '?').split('.')[-1]
+    return f'{name}-{backbone["depth"]}' if 'depth' in backbone else name
 
 
 def self_train(config: str, rounds: int, work_dir: str, init: Optional[str] = None,

@@ -10,10 +10,10 @@ import torch
 from mmengine.config import Config
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 from ..adaptations import finish_distributed
-from ..checkpoints import check_state_dict_fits, read_state_dict
+from ..checkpoints import check_state_dict_fits, checkpoint_progress, read_state_dict
 from ..errors import UserInputError
 from ..fileio.configs import check_dataset_files, load_config
 
@@ -21,6 +21,35 @@ from ..fileio.configs import check_dataset_files, load_config
 def build_runner(cfg: Config) -> Runner:
     """The config's Runner (its ``runner_type`` if it names one)."""
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+
+
+def latest_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint mmengine's auto-resume would take, or None (quietly, unlike mmengine)."""
+    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        return None
+    return find_latest_checkpoint(work_dir)
+
+
+def training_finished(cfg: Config, checkpoint: str) -> bool:
+    """Whether ``checkpoint`` was saved at the end of the config's schedule."""
+    epoch, iteration = checkpoint_progress(checkpoint)
+    train_cfg = cfg.train_cfg
+    if 'max_iters' in train_cfg:
+        return iteration >= train_cfg.max_iters
+    if 'max_epochs' in train_cfg:
+        return epoch >= train_cfg.max_epochs
+    raise UserInputError('train_cfg has neither max_iters nor max_epochs')
+
+
+def set_resume(cfg: Config, resume: Optional[str]) -> None:
+    """``--resume``: 'auto' resumes from the latest checkpoint of the work dir, a path from that
+    checkpoint, None starts afresh."""
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif resume is not None:
+        if not osp.isfile(resume):
+            raise UserInputError(f'{resume}: no such checkpoint to resume from')
+        cfg.resume, cfg.load_from = True, resume
 
 
 def resolve_work_dir(cfg: Config, config_path: str, work_dir: Optional[str]) -> str:
@@ -58,12 +87,7 @@ def train(config: str,
             raise UserInputError(f'{config}: --auto-scale-lr needs auto_scale_lr.'
                                  'base_batch_size in the config')
         cfg.auto_scale_lr.enable = True
-    if resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif resume is not None:
-        if not osp.isfile(resume):
-            raise UserInputError(f'{resume}: no such checkpoint to resume from')
-        cfg.resume, cfg.load_from = True, resume
+    set_resume(cfg, resume)
     check_dataset_files(cfg, ('train', 'val'))
     build_runner(cfg).train()
     finish_distributed()

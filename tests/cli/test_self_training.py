@@ -2,12 +2,7 @@
 (SIGKILL) during Free Mask, during round-1 training and during the labelling that follows it,
 then run again, it ends with the same labels and weights as an uninterrupted run."""
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import REPO, assert_ok, assert_one_line_error, run, scenes_env
+import mmfreesolo  # noqa: F401  mmengine checkpoints' types allowed for torch.load
+from conftest import REPO, assert_ok, assert_one_line_error, kill_when, run, scenes_env
 
 pytestmark = pytest.mark.slow
 
@@ -36,21 +32,6 @@ self_training = dict(free_mask=dict(chunk_size=4))
 
 def _self_train(config, work_dir):
     return ['tools/self_train.py', str(config), '--rounds', '2', '--work-dir', str(work_dir)]
-
-
-def _kill_when(args, env, log, ready, what):
-    """Start the command, SIGKILL it (and its children) as soon as ``ready()``."""
-    with open(log, 'a') as out:
-        proc = subprocess.Popen([sys.executable] + args, cwd=REPO, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True,
-                                env=dict(os.environ, PYTHONUNBUFFERED='1', **env))
-    deadline = time.time() + 600
-    while not ready():
-        assert proc.poll() is None, f'finished before the kill {what}:\n{log.read_text()[-3000:]}'
-        assert time.time() < deadline, f'no kill point {what}'
-        time.sleep(0.01)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 def _label_content(path):
@@ -117,16 +98,16 @@ def test_two_rounds_and_resuming_after_kills(tmp_path):
     shutil.copytree(scenes, scenes_b)
     env, log = scenes_env(scenes_b), tmp_path / 'b.log'
     fm_parts = scenes_b / 'annotations' / 'free_mask_train.json.parts'
-    _kill_when(_self_train(config, work_b), env, log,
-               lambda: (fm_parts / 'chunk-000000.json').exists(), 'during Free Mask')
+    kill_when(_self_train(config, work_b), env, log,
+              lambda: (fm_parts / 'chunk-000000.json').exists(), 'during Free Mask')
     assert not (scenes_b / 'annotations' / 'free_mask_train.json').exists()
     # mmengine writes last_checkpoint once iter_10.pth is complete
-    _kill_when(_self_train(config, work_b), env, log,
-               lambda: (work_b / 'round_1' / 'last_checkpoint').exists(), 'during training')
+    kill_when(_self_train(config, work_b), env, log,
+              lambda: (work_b / 'round_1' / 'last_checkpoint').exists(), 'during training')
     assert not (work_b / 'round_1' / f'iter_{ITERS}.pth').exists()
     labels_parts = work_b / 'round_1' / 'self_training_labels.json.parts'
-    _kill_when(_self_train(config, work_b), env, log,
-               lambda: (labels_parts / 'chunk-000000.json').exists(), 'during labelling')
+    kill_when(_self_train(config, work_b), env, log,
+              lambda: (labels_parts / 'chunk-000000.json').exists(), 'during labelling')
     assert not (work_b / 'round_1' / 'self_training_labels.manifest.json').exists()
     resumed = run(_self_train(config, work_b), env=env, timeout=1200)
     assert_ok(resumed)
@@ -155,3 +136,84 @@ def test_config_without_self_training_section(tmp_path):
     result = run(['tools/self_train.py', str(REPO / 'configs' / 'solov2_r18_scenes_cpu.py'),
                   '--work-dir', str(tmp_path)])
     assert_one_line_error(result, 'no self_training section')
+
+
+PRETRAINED_ITERS = 10
+PRETRAINED_TEST_CONFIG = f"""
+_base_ = '{REPO}/configs/freesolo_r18_densecl_scenes_cpu.py'
+train_cfg = dict(max_iters={PRETRAINED_ITERS}, val_interval={PRETRAINED_ITERS})
+default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2), logger=dict(interval=5))
+train_dataloader = dict(dataset=dict(min_score=0.0))
+# 10 iterations at the full LR, scores above the classifier's prior (0.01) kept: enough for
+# every round to have labels, which are the plumbing here
+param_scheduler = []
+model = dict(test_cfg=dict(score_thr=0.005))
+custom_hooks = [dict(type='SelfTrainingHook', score_thr=0.0, max_per_img=20, chunk_size=4)]
+self_training = dict(
+    pretrain=dict(cfg_options={{'model.queue_len': 32, 'train_dataloader.batch_size': 4,
+                                'train_cfg.max_iters': 6,
+                                'default_hooks.checkpoint.interval': 2}}),
+    free_mask=dict(chunk_size=4))
+"""
+
+
+def test_from_a_folder_of_images_pretraining_first_and_resuming_after_kills(tmp_path):
+    """One command from unlabeled images to a model: DenseCL pretraining, Free Mask from its
+    backbone, two rounds that start from it; killed in pretraining and in Free Mask, the run
+    ends with the uninterrupted run's backbone, labels and weights."""
+    scenes = tmp_path / 'scenes'
+    assert_ok(run(['tools/generate_scenes.py', str(scenes), '--num-train', '16', '--num-val',
+                   '4', '--size', '128', '128']))
+    config = tmp_path / 'pretrained_test.py'
+    config.write_text(PRETRAINED_TEST_CONFIG)
+
+    scenes_a, work_a = tmp_path / 'scenes_a', tmp_path / 'a'
+    shutil.copytree(scenes, scenes_a)
+    result = run(_self_train(config, work_a), env=scenes_env(scenes_a), timeout=1200)
+    assert_ok(result)
+    assert '== pretraining ResNet-18 on' in result.stdout
+    summary = json.loads((work_a / 'summary.json').read_text())
+    backbone = work_a / 'pretrain' / 'backbone.pth'
+    assert summary['pretrain']['backbone'] == str(backbone)
+    assert [s['stage'] for s in summary['stages']] == ['free_mask', 'round_1', 'round_2']
+    labels = json.loads((scenes_a / 'annotations' / 'free_mask_train.json').read_text())
+    assert labels['info']['checkpoint'] == str(backbone), 'Free Mask used the pretrained backbone'
+    # the rounds start from it: the frozen stem of round 1's weights is the pretrained one
+    pretrained = _weights(backbone)
+    for r in (1, 2):
+        trained = _weights(work_a / f'round_{r}' / f'iter_{PRETRAINED_ITERS}.pth')
+        assert torch.equal(trained['backbone.conv1.weight'], pretrained['backbone.conv1.weight'])
+
+    scenes_b, work_b = tmp_path / 'scenes_b', tmp_path / 'b'
+    shutil.copytree(scenes, scenes_b)
+    env, log = scenes_env(scenes_b), tmp_path / 'b.log'
+    kill_when(_self_train(config, work_b), env, log,
+              lambda: (work_b / 'pretrain' / 'last_checkpoint').exists(), 'during pretraining')
+    assert not (work_b / 'pretrain' / 'backbone.pth').exists()
+    fm_parts = scenes_b / 'annotations' / 'free_mask_train.json.parts'
+    kill_when(_self_train(config, work_b), env, log,
+              lambda: (fm_parts / 'chunk-000000.json').exists(), 'during Free Mask')
+    assert not (scenes_b / 'annotations' / 'free_mask_train.json').exists()
+    resumed = run(_self_train(config, work_b), env=env, timeout=1200)
+    assert_ok(resumed)
+    assert 'resumed epoch: 0, iter: ' in log.read_text(), 'pretraining resumed'
+
+    _assert_same_weights(backbone, work_b / 'pretrain' / 'backbone.pth')
+    assert (_label_content(scenes_b / 'annotations' / 'free_mask_train.json') ==
+            _label_content(scenes_a / 'annotations' / 'free_mask_train.json'))
+    for r in (1, 2):
+        _assert_same_weights(work_a / f'round_{r}' / f'iter_{PRETRAINED_ITERS}.pth',
+                             work_b / f'round_{r}' / f'iter_{PRETRAINED_ITERS}.pth')
+
+
+def test_pretraining_another_architecture_is_one_line(tmp_path):
+    config = tmp_path / 'mismatch.py'
+    config.write_text(f"""
+_base_ = '{REPO}/configs/freesolo_r18_densecl_scenes_cpu.py'
+self_training = dict(pretrain=dict(config='{REPO}/configs/pretrain/densecl_r50_coco.py',
+                                   images='{tmp_path}'))
+""")
+    (tmp_path / 'x.png').write_bytes(b'')
+    result = run(_self_train(config, tmp_path / 'w'))
+    assert_one_line_error(result, 'densecl_r50_coco.py pretrains a ResNet-50',
+                          'freemask_r18_densecl_scenes_cpu.py has a ResNet-18 backbone')

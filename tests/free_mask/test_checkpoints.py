@@ -32,12 +32,36 @@ def test_prefixed_checkpoints_convert_to_backbone_keys(tmp_path, layout):
     path = tmp_path / 'ck.pth'
     torch.save({'state_dict': saved} if layout != 'plain' else saved, path)
     converted = backbone_state_dict(str(path))
-    assert 'conv1.weight' in converted and 'layer4.1.conv2.weight' in converted
-    assert not any(k.startswith(('fc.', 'queue')) for k in converted)
+    assert set(converted) == set(state) - {'fc.weight', 'fc.bias'}  # nor the key encoder's
     assert resnet_depth(converted) == 18
     backbone = ResNet(depth=18)
     load_backbone_weights(backbone, str(path))
     torch.testing.assert_close(backbone.conv1.weight, state['conv1.weight'])
+
+
+def test_mmpretrain_densecl_checkpoint_gives_its_backbone_not_the_momentum_encoder(tmp_path):
+    """An mmengine checkpoint of mmpretrain's DenseCL: backbone, neck, momentum encoder
+    (``encoder_k.``: a second backbone) and queues; only the trained backbone is converted."""
+    from mmpretrain.models import DenseCL
+    model = DenseCL(backbone=dict(type='ResNet', depth=18),
+                    neck=dict(type='DenseCLNeck', in_channels=512, hid_channels=64,
+                              out_channels=16),
+                    head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss')),
+                    queue_len=32, feat_dim=16)
+    with torch.no_grad():  # the momentum encoder differs from the backbone after training
+        for p in model.encoder_k.parameters():
+            p.add_(1.0)
+    path = tmp_path / 'densecl.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {'iter': 5}}, path)
+    converted = backbone_state_dict(str(path))
+    expected = model.backbone.state_dict()
+    assert converted.keys() == expected.keys()
+    for key, value in expected.items():
+        assert torch.equal(converted[key], value), key
+    backbone = ResNet(depth=18)
+    load_backbone_weights(backbone, str(path))
+    torch.testing.assert_close(backbone.layer4[1].conv2.weight,
+                               model.backbone.layer4[1].conv2.weight)
 
 
 def test_resnet50_weights_into_resnet101_is_an_error_naming_both(tmp_path):

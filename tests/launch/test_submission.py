@@ -2,8 +2,10 @@
 anything is submitted, and Free Mask shards run for real by submitit's local executor."""
 import json
 import subprocess
+from collections import OrderedDict
 
 import pytest
+from mmengine.logging import MMLogger
 
 from conftest import CPU_CONFIG, REPO, assert_ok, assert_one_line_error, run, scenes_env
 from mmfreesolo.cli.submit import main as submit
@@ -11,6 +13,7 @@ from mmfreesolo.pseudo_labels.label_file import label_file_complete
 from mmfreesolo.pseudo_labels.shards import shard_path, unfinished_shards
 
 FREE_MASK = str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py')
+PRETRAIN = str(REPO / 'configs/pretrain/densecl_r18_scenes_cpu.py')
 
 
 def test_unfinished_shards(tmp_path):
@@ -70,7 +73,22 @@ def test_dry_run_of_multi_node_training(scenes, tmp_path):
     assert call in result.stdout
 
 
+def test_dry_run_of_pretraining(scenes, tmp_path):
+    result = run(['tools/submit.py', 'pretrain', PRETRAIN, '--images', str(scenes / 'train'),
+                  '--work-dir', str(tmp_path / 'w'), '--nodes', '2', '--gpus-per-node', '4',
+                  '--dry-run'])
+    assert_ok(result)
+    text = result.stdout
+    assert '#SBATCH --nodes=2' in text and '#SBATCH --ntasks-per-node=4' in text
+    assert (f"mmfreesolo.engine.pretraining.pretrain(config='{PRETRAIN}', "
+            f"images='{scenes / 'train'}', ann_file=None, img_root=None, "
+            f"work_dir='{tmp_path / 'w'}', resume='auto'") in text
+
+
 @pytest.mark.parametrize('extra, message', [
+    (['pretrain', PRETRAIN, '--images', 'no/such/dir'], 'no such folder'),
+    (['pretrain', PRETRAIN, '--images', 'x', '--resume', 'x.pth'], 'always resumes'),
+    (['pretrain', FREE_MASK, '--images', 'x'], 'not a pretraining config'),
     (['train', CPU_CONFIG, '--resume', 'x.pth'], 'always resumes'),
     (['train', CPU_CONFIG, '--launcher', 'pytorch'], '--launcher is set by the submission'),
     (['train', 'missing.py'], 'no such config'),
@@ -86,6 +104,8 @@ def test_bad_submissions_fail_before_submitting(scenes, extra, message, monkeypa
     # in this process (tools/submit.py is a one-line wrapper, run as a command above): each
     # check costs milliseconds instead of a Python start-up with torch and mmdet
     monkeypatch.setenv('MMFREESOLO_SCENES', scenes_env(scenes)['MMFREESOLO_SCENES'])
+    # mmengine's logger, made by the first config read, writes to that test's captured stream
+    monkeypatch.setattr(MMLogger, '_instance_dict', OrderedDict())
     with pytest.raises(SystemExit) as exited:
         submit(extra + ['--dry-run'])
     out = capsys.readouterr()

@@ -1,0 +1,27 @@
+# Free Mask on generated scenes from a ResNet-18 pretrained by DenseCL on the scenes themselves
+# (configs/pretrain/densecl_r18_scenes_cpu.py): no external weights, no labels.
+#
+#   python tools/free_mask.py configs/free_mask/freemask_r18_densecl_scenes_cpu.py \
+#       --checkpoint work_dirs/densecl_r18_scenes/backbone.pth \
+#       --images data/scenes/train --out data/scenes/annotations/free_mask_train.json
+#
+# tools/self_train.py with configs/freesolo_r18_densecl_scenes_cpu.py pretrains first and passes
+# the backbone itself. Input size, score threshold and filters as the MobileNetV2 config; the
+# feature map was chosen by benchmarks/densecl_pretraining.py (the README has its table).
+_base_ = './freemask_mobilenetv2_scenes_cpu.py'
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='ResNet',
+        depth=18,
+        num_stages=3,  # Free Mask reads the third stage: the fourth is not computed
+        strides=(1, 2, 2),
+        dilations=(1, 1, 1),
+        out_indices=(2, ),  # stride 16, 256 channels
+        frozen_stages=3,
+        norm_cfg=dict(type='BN', requires_grad=False),
+        norm_eval=True,
+        style='pytorch',
+        init_cfg=None),
+    backbone_checkpoint='{{$MMFREESOLO_PRETRAINED:work_dirs/densecl_r18_scenes/backbone.pth}}')
