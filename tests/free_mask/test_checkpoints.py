@@ -42,12 +42,14 @@ def test_prefixed_checkpoints_convert_to_backbone_keys(tmp_path, layout):
 def test_mmpretrain_densecl_checkpoint_gives_its_backbone_not_the_momentum_encoder(tmp_path):
     """An mmengine checkpoint of mmpretrain's DenseCL: backbone, neck, momentum encoder
     (``encoder_k.``: a second backbone) and queues; only the trained backbone is converted."""
+    from mmengine.registry import DefaultScope
     from mmpretrain.models import DenseCL
-    model = DenseCL(backbone=dict(type='ResNet', depth=18),
-                    neck=dict(type='DenseCLNeck', in_channels=512, hid_channels=64,
-                              out_channels=16),
-                    head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss')),
-                    queue_len=32, feat_dim=16)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):  # its parts from its registry
+        model = DenseCL(backbone=dict(type='ResNet', depth=18),
+                        neck=dict(type='DenseCLNeck', in_channels=512, hid_channels=64,
+                                  out_channels=16),
+                        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss')),
+                        queue_len=32, feat_dim=16)
     with torch.no_grad():  # the momentum encoder differs from the backbone after training
         for p in model.encoder_k.parameters():
             p.add_(1.0)
