@@ -2,8 +2,11 @@
 tests/conftest.py)."""
 from __future__ import annotations
 
+import re
 import subprocess
 import time
+from pathlib import Path
+from typing import Dict, List
 
 TERMINAL = ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL',
             'PREEMPTED', 'BOOT_FAIL', 'DEADLINE')
@@ -45,3 +48,24 @@ def release_requeued(job_id: str, timeout: float = 120) -> None:
         return reason == 'BeginTime'
     wait_until(pending, timeout, f'job {job_id} to be requeued')
     subprocess.run(['scontrol', 'update', f'JobId={job_id}', 'StartTime=now'], check=True)
+
+
+def requeued_near_the_time_limit(command: List[str], env: Dict[str, str], work: Path,
+                                 logs: Path) -> str:
+    """Submit a self-submitting batch script (``bash slurm/X.sh ...``), send its batch shell the
+    USR1 that Slurm sends before the time limit once the first checkpoint is in ``work``, start
+    the requeued job at once, and return its log once it has COMPLETED."""
+    submitted = subprocess.run(command, cwd=logs.parent, env=dict(env, LOG_DIR=str(logs)),
+                               capture_output=True, text=True)
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = re.search(r'Submitted batch job (\d+)', submitted.stdout).group(1)
+    wait_until(lambda: (work / 'last_checkpoint').exists(), 300, 'the first checkpoint')
+    subprocess.run(['scancel', '--batch', '--signal', 'USR1', job_id], check=True)
+    release_requeued(job_id)
+    assert wait_for_job(job_id) == 'COMPLETED'
+    (log, ) = logs.glob(f'*-{job_id}.out')
+    text = log.read_text()
+    assert f'time limit near: requeueing job {job_id}' in text
+    assert text.count('Distributed training: True') == 2, 'two starts, each distributed'
+    assert re.search(r'resumed epoch: 0, iter: [1-9]', text)
+    return text
