@@ -1,4 +1,5 @@
-"""FreeSOLO self-training from the command line: Free Mask, then N rounds, resumable."""
+"""FreeSOLO self-training from the command line: (pretraining,) Free Mask, then N rounds,
+resumable."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +12,8 @@ from .runner_arguments import add_runner_arguments, runner_options
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description='FreeSOLO self-training: Free Mask labels (made if missing), then N rounds '
+        description='FreeSOLO self-training: a self-supervised backbone (when the config has '
+        'a self_training.pretrain section), Free Mask labels (made if missing), then N rounds '
         'of training, each labelling the training images for the next. Interrupted and run '
         'again with the same arguments, it continues where it stopped.')
     parser.add_argument('config', help='a training config with a self_training section')
