@@ -2,20 +2,23 @@
 from: the scenes' ground-truth masks through SOLOv2's own head and loss."""
 from functools import reduce
 
+import pytest
 from mmengine.config import Config
 
 from conftest import REPO
 
-FREESOLO = str(REPO / 'configs/freesolo_mobilenetv2_scenes_cpu.py')
-SUPERVISED = str(REPO / 'configs/solov2_mobilenetv2_scenes_cpu.py')
+BOUNDS = [('freesolo_mobilenetv2_scenes_cpu.py', 'solov2_mobilenetv2_scenes_cpu.py'),
+          ('freesolo_r18_densecl_scenes_cpu.py', 'solov2_r18_densecl_scenes_cpu.py')]
 
 
 def _get(cfg, key):
     return reduce(lambda node, name: node[name], key.split('.'), cfg)
 
 
-def test_same_detector_schedule_and_images_other_labels_and_loss():
-    freesolo, supervised = Config.fromfile(FREESOLO), Config.fromfile(SUPERVISED)
+@pytest.mark.parametrize('freesolo, supervised', BOUNDS)
+def test_same_detector_schedule_and_images_other_labels_and_loss(freesolo, supervised):
+    freesolo = Config.fromfile(str(REPO / 'configs' / freesolo))
+    supervised = Config.fromfile(str(REPO / 'configs' / supervised))
     for key in ('model.backbone', 'model.neck', 'train_cfg', 'optim_wrapper', 'param_scheduler',
                 'randomness', 'train_dataloader.batch_size', 'train_dataloader.sampler',
                 'val_dataloader', 'model.test_cfg'):
