@@ -1,7 +1,8 @@
 """Torch's global random state saved in every checkpoint and restored on resume, so that a
-resumed run draws what the uninterrupted run would have drawn (DenseCL shuffles each key batch
-with ``torch.randperm``; mmengine restores the weights, the optimizer and the data order, not
-this state)."""
+resumed run draws what the uninterrupted run would have drawn. mmengine restores the weights,
+the optimizer and the data order, not this state; DenseCL shuffles each key batch with
+``torch.randperm``, which across ranks decides whose batch statistics each key sees (in one
+process the shuffle is undone and changes nothing)."""
 from __future__ import annotations
 
 from typing import Optional
