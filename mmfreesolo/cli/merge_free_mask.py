@@ -22,11 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> dict:
     args = build_parser().parse_args(argv)
-    merged = merge_shards(args.out, args.shards, remove=args.remove_shards)
-    info = merged['info']
-    print(f'wrote {args.out}: {info["num_images"]} images, {info["num_masks"]} masks, '
-          f'{len(info["skipped"])} skipped')
-    return merged
+    written = merge_shards(args.out, args.shards, remove=args.remove_shards)
+    print(f'wrote {args.out}: {written["num_images"]} images, {written["num_masks"]} masks, '
+          f'{written["num_skipped"]} skipped')
+    return written
 
 
 if __name__ == '__main__':

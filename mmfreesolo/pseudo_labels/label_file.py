@@ -9,13 +9,10 @@ masks, images without masks, what the selection dropped.
 from __future__ import annotations
 
 import os.path as osp
-from collections import Counter
 from typing import Dict, List, Sequence
 
 from mmengine.structures import InstanceData
 
-from ..errors import UserInputError
-from ..fileio.coco_files import CATEGORIES
 from ..structures import mask_to_annotation
 
 FORMAT_VERSION = 1
@@ -39,29 +36,6 @@ def instances_to_annotations(instances: InstanceData) -> List[dict]:
     return annotations
 
 
-def assemble(images: Sequence[dict], annotations: Dict[int, List[dict]],
-             skipped: Sequence[dict], info: dict) -> dict:
-    """The label file: images sorted by id, annotation ids numbered in that order.
-
-    Args:
-        images: COCO image entries (id, file_name, height, width).
-        annotations: per image id, its annotations without ids.
-        skipped: ``{'file_name', 'reason'}`` of the files that could not be processed.
-        info: the run's description; counts and the skipped list are added.
-    """
-    images = sorted(images, key=lambda img: img['id'])
-    ids = [img['id'] for img in images]
-    if len(set(ids)) != len(ids):
-        raise UserInputError('an image id appears twice among the labelled images')
-    numbered = []
-    for img in images:
-        for ann in annotations.get(img['id'], []):
-            numbered.append(dict(id=len(numbered) + 1, image_id=img['id'], **ann))
-    info = dict(info, num_images=len(images), num_masks=len(numbered),
-                skipped=sorted(skipped, key=lambda s: s['file_name']))
-    return dict(info=info, images=images, annotations=numbered, categories=CATEGORIES)
-
-
 def label_file_complete(path: str) -> bool:
     """Whether a label file was fully written: it is there and no unfinished chunks are beside
     it (a run writes ``<path>.parts/`` first and removes it last, after the manifest)."""
@@ -73,14 +47,13 @@ def manifest_path(labels_file: str) -> str:
     return osp.splitext(labels_file)[0] + '.manifest.json'
 
 
-def manifest(labels_file: str, labels: dict, dropped: Dict[str, int], **extra) -> dict:
-    """The manifest of an assembled label file: its counts, what the selection of predictions
-    dropped per rule, and ``extra`` (what the caller's run adds, e.g. the checkpoint)."""
-    info = labels['info']
-    counts = Counter(ann['image_id'] for ann in labels['annotations'])
-    per_image = [counts.get(img['id'], 0) for img in labels['images']]
+def manifest(labels_file: str, info: dict, masks_per_image: Sequence[int],
+             dropped: Dict[str, int], **extra) -> dict:
+    """The manifest of a written label file: its counts (``info`` as the file records it, and
+    the number of masks of each image), what the selection of predictions dropped per rule,
+    and ``extra`` (what the caller's run adds, e.g. the checkpoint)."""
     return dict(labels=labels_file, num_images=info['num_images'],
                 num_skipped=len(info['skipped']), num_masks=info['num_masks'],
-                images_without_masks=per_image.count(0),
-                max_masks_per_image=max(per_image, default=0),
+                images_without_masks=sum(1 for n in masks_per_image if n == 0),
+                max_masks_per_image=max(masks_per_image, default=0),
                 dropped=dict(sorted(dropped.items())), **extra)

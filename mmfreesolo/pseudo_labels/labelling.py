@@ -28,8 +28,9 @@ from ..errors import UserInputError
 from ..fileio.json_files import read_json, write_json_atomic
 from .image_records import ImageRecord, chunk_ranges, list_digest
 from .images_to_label import ImagesToLabel, keep_list
-from .label_file import (FORMAT_VERSION, assemble, instances_to_annotations, label_file_complete,
-                         manifest, manifest_path)
+from .label_file import (FORMAT_VERSION, instances_to_annotations, label_file_complete, manifest,
+                         manifest_path)
+from .label_file_stream import LabelFileStream
 from .labelling_failures import FailureGuard, LabellingStopped, describe_failure
 from .shards import shard_path
 
@@ -195,24 +196,23 @@ def label_chunks(model,
         print()
 
 
-def read_chunks(parts: str, chunk_ids: Sequence[int]
-                ) -> Tuple[List[dict], Dict[int, List[dict]], List[dict], Dict[str, int]]:
-    """Images, annotations per image id, skipped files and dropped counts of those chunks."""
-    images, annotations, skipped, dropped = [], {}, [], Counter()
+def stream_chunks(parts: str, chunk_ids: Sequence[int], stream: LabelFileStream
+                  ) -> Dict[str, int]:
+    """Add those chunks to ``stream``, one chunk file at a time; returns the dropped counts."""
+    dropped = Counter()
     for k in sorted(chunk_ids):
         path = chunk_file(parts, k)
         if not osp.isfile(path):
             raise UserInputError(f'{path} is missing: the labelling of chunk {k} did not finish')
         part = read_json(path)
-        images.extend(part['images'])
-        skipped.extend(part['skipped'])
+        stream.add(part['images'], {int(i): anns for i, anns in part['annotations'].items()},
+                   part['skipped'], path)
         dropped.update(part.get('dropped', {}))
-        annotations.update({int(i): anns for i, anns in part['annotations'].items()})
-    if skipped and not images:
-        first = min(skipped, key=lambda s: s['file_name'])
-        raise LabellingStopped(f'every one of the {len(skipped)} images failed, none is '
+    if stream.skipped and not stream.num_images:
+        first = min(stream.skipped, key=lambda s: s['file_name'])
+        raise LabellingStopped(f'every one of the {len(stream.skipped)} images failed, none is '
                                f'labelled (first {first["file_name"]}: {first["reason"]})')
-    return images, annotations, skipped, dict(sorted(dropped.items()))
+    return dict(sorted(dropped.items()))
 
 
 def write_label_file(model,
@@ -287,13 +287,14 @@ def write_label_file(model,
                  progress=progress and rank == 0)
     barrier()
     if rank == 0:
-        images, annotations, skipped, dropped = read_chunks(parts, list(shard_chunks))
-        labels = assemble(images, annotations, skipped, info)
-        write_json_atomic(target, labels)
+        stream = LabelFileStream(target)
+        dropped = stream_chunks(parts, list(shard_chunks), stream)
+        written = stream.write(info)
         write_json_atomic(manifest_path(target),
-                          manifest(target, labels, dropped, **(manifest_extra or {})), indent=2)
+                          manifest(target, written, stream.masks_per_image, dropped,
+                                   **(manifest_extra or {})), indent=2)
         shutil.rmtree(parts)
-        for entry in skipped:
+        for entry in written['skipped']:
             print(f'skipped {entry["file_name"]}: {entry["reason"]}')
     barrier()
     return target

@@ -10,7 +10,8 @@ from typing import List, Optional, Sequence
 
 from ..errors import UserInputError
 from ..fileio.json_files import read_json, write_json_atomic
-from .label_file import FORMAT_VERSION, assemble, label_file_complete, manifest, manifest_path
+from .label_file import FORMAT_VERSION, label_file_complete, manifest, manifest_path
+from .label_file_stream import LabelFileStream
 
 
 def shard_path(out: str, shard_id: int, num_shards: int) -> str:
@@ -35,9 +36,13 @@ def merge_shards(out: str, shard_files: Optional[Sequence[str]] = None,
                  remove: bool = False) -> dict:
     """Join shard outputs into ``out``: the same file a single run would have written.
 
-    Checks that every shard of the run is there once, that they label the same image list, and
-    that no image is missing or labelled twice. With ``remove``, the shard files are deleted
-    once ``out`` is written.
+    The shards are read one at a time (:class:`~.label_file_stream.LabelFileStream`), so memory
+    is bounded by the largest shard. Checks that every shard of the run is there once, that
+    they label the same image list, and that no image is missing or labelled twice. With
+    ``remove``, the shard files are deleted once ``out`` is written.
+
+    Returns:
+        The manifest written beside ``out``.
     """
     if not shard_files:
         stem, ext = osp.splitext(out)
@@ -46,54 +51,44 @@ def merge_shards(out: str, shard_files: Optional[Sequence[str]] = None,
             if not path.endswith('.manifest.json'))
         if not shard_files:
             raise UserInputError(f'no shard files next to {out} ({stem}.shard-*-of-*.json)')
-    shards = [(path, read_json(path)) for path in shard_files]
-    runs = set()
-    by_id = {}
-    for path, data in shards:
+    stream = LabelFileStream(out)
+    run, path_of, info, dropped = None, {}, None, Counter()
+    for path in shard_files:
+        data = read_json(path)
         shard = data.get('info', {}).get('shard')
         if data.get('info', {}).get('version') != FORMAT_VERSION or not shard:
             raise UserInputError(f'{path}: not a shard of a Free Mask label file')
-        runs.add((shard['num_shards'], data['info']['source']['list_sha256']))
-        if shard['shard_id'] in by_id:
+        if shard['shard_id'] in path_of:
             raise UserInputError(f'{path}: shard {shard["shard_id"]} is given twice '
-                                 f'(also {by_id[shard["shard_id"]][0]})')
-        by_id[shard['shard_id']] = (path, data)
-    if len(runs) != 1:
-        raise UserInputError('the shards come from different runs (shard count or image list '
-                             'differ)')
-    ((num_shards, _), ) = runs
-    missing = sorted(set(range(num_shards)) - set(by_id))
-    if missing:
-        raise UserInputError(f'shards {missing} of {num_shards} are missing')
-
-    images, annotations, skipped, seen = [], {}, [], {}
-    for shard_id in range(num_shards):
-        path, data = by_id[shard_id]
-        for entry in data['images'] + data['info']['skipped']:
-            name = entry['file_name']
-            if name in seen:
-                raise UserInputError(f'{name} is in both {seen[name]} and {path}')
-            seen[name] = path
-        images.extend(data['images'])
-        skipped.extend(data['info']['skipped'])
+                                 f'(also {path_of[shard["shard_id"]]})')
+        path_of[shard['shard_id']] = path
+        if run not in (None, (shard['num_shards'], data['info']['source']['list_sha256'])):
+            raise UserInputError('the shards come from different runs (shard count or image '
+                                 'list differ)')
+        run = (shard['num_shards'], data['info']['source']['list_sha256'])
+        if shard['shard_id'] == 0:
+            info = {k: v for k, v in data['info'].items()
+                    if k not in ('shard', 'num_images', 'num_masks', 'skipped')}
+        annotations = {}
         for ann in data['annotations']:
-            annotations.setdefault(ann['image_id'], []).append(
-                {k: v for k, v in ann.items() if k not in ('id', 'image_id')})
-    info = {k: v for k, v in by_id[0][1]['info'].items()
-            if k not in ('shard', 'num_images', 'num_masks', 'skipped')}
-    expected = info['source']['num_images']
-    if len(seen) != expected:
-        raise UserInputError(f'the shards hold {len(seen)} images, the run has {expected}')
-    merged = assemble(images, annotations, skipped, info)
-    dropped = Counter()
-    for path, _ in shards:
+            annotations.setdefault(ann['image_id'], []).append(ann)
+        stream.add(data['images'], annotations, data['info']['skipped'], path)
+        del data, annotations
         if osp.isfile(manifest_path(path)):
             dropped.update(read_json(manifest_path(path)).get('dropped', {}))
-    write_json_atomic(out, merged)
-    write_json_atomic(manifest_path(out), manifest(out, merged, dropped), indent=2)
+    missing = sorted(set(range(run[0])) - set(path_of))
+    if missing:
+        raise UserInputError(f'shards {missing} of {run[0]} are missing')
+    expected = info['source']['num_images']
+    found = stream.num_images + len(stream.skipped)
+    if found != expected:
+        raise UserInputError(f'the shards hold {found} images, the run has {expected}')
+    info = stream.write(info)
+    written = manifest(out, info, stream.masks_per_image, dropped)
+    write_json_atomic(manifest_path(out), written, indent=2)
     if remove:
-        for path, _ in shards:
-            for written in (path, manifest_path(path)):
-                if osp.isfile(written):
-                    os.unlink(written)
-    return merged
+        for path in shard_files:
+            for written_file in (path, manifest_path(path)):
+                if osp.isfile(written_file):
+                    os.unlink(written_file)
+    return written
