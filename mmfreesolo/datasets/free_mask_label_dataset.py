@@ -1,12 +1,15 @@
 """A COCO dataset of Free Mask pseudo-labels, filtered by each mask's ``score``."""
 from __future__ import annotations
 
+import binascii
 from typing import List, Union
 
+import numpy as np
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
 from ..errors import UserInputError
+from ..pseudo_labels.label_file import decode_embedding
 
 
 @DATASETS.register_module()
@@ -23,13 +26,18 @@ class FreeMaskLabelDataset(CocoDataset):
             masks from background blobs (on generated scenes, 47 % of the labels scored >= 0.7
             overlap an object with IoU > 0.5, 3 % of those scored < 0.65), so a stricter
             threshold for training than for writing the file trades recall for clean targets.
+        with_embeddings: also give each instance its ``embedding`` ((D, ) float32), read from
+            the annotation's ``emb`` in either of its forms (base64 float16 or a list of
+            numbers); an annotation without one is an error. Off by default: no loss uses them,
+            and the data list of a COCO-scale file would carry them in every worker.
     """
 
     METAINFO = dict(classes=('object', ), palette=[(220, 20, 60)])
 
-    def __init__(self, *args, min_score: float = 0.0,
+    def __init__(self, *args, min_score: float = 0.0, with_embeddings: bool = False,
                  filter_cfg: dict = dict(filter_empty_gt=True), **kwargs) -> None:
         self.min_score = min_score
+        self.with_embeddings = with_embeddings
         super().__init__(*args, filter_cfg=filter_cfg, **kwargs)
 
     def parse_data_info(self, raw_data_info: dict) -> Union[dict, List[dict]]:
@@ -53,9 +61,18 @@ class FreeMaskLabelDataset(CocoDataset):
             if score < self.min_score:
                 continue
             instance['score'] = float(score)
+            if self.with_embeddings:
+                instance['embedding'] = self._embedding(ann)
             kept.append(instance)
         data_info['instances'] = kept
         return data_info
+
+    def _embedding(self, ann: dict) -> np.ndarray:
+        try:
+            return decode_embedding(ann['emb'])
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            raise UserInputError(f'{self.ann_file}: annotation {ann.get("id")} has no readable '
+                                 'embedding ("emb")') from None
 
     def filter_data(self) -> List[dict]:
         """CocoDataset's filter, then (for training) also the images whose labels were all

@@ -1,21 +1,40 @@
 """The pseudo-label file: a COCO json of class-agnostic masks, and the manifest beside it.
 
 Layout: category 1 "object"; per annotation an RLE mask at the image's resolution, its XYWH box
-and area computed from the mask, ``score`` (decayed maskness) and, when computed, ``emb``.
+and area computed from the mask, ``score`` (decayed maskness) and, when computed, ``emb``: the
+mask's embedding as base64 of little-endian float16 (about a quarter of the text that the same
+vector takes as JSON numbers, which dominated a COCO-scale file; version 1 files hold a list of
+numbers, and :func:`decode_embedding` reads both).
 ``info`` records the run (config, checkpoint and its sha256, the image list's digest), counts
 and the skipped files. The manifest (``<stem>.manifest.json``) holds the counts at a glance:
 masks, images without masks, what the selection dropped.
 """
 from __future__ import annotations
 
+import base64
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Union
 
+import numpy as np
 from mmengine.structures import InstanceData
 
 from ..structures import mask_to_annotation
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+
+def encode_embedding(vector: np.ndarray) -> str:
+    """(D, ) floats -> base64 text of their little-endian float16 values."""
+    return base64.b64encode(np.asarray(vector, dtype='<f2').tobytes()).decode('ascii')
+
+
+def decode_embedding(value: Union[str, Sequence[float]]) -> np.ndarray:
+    """An annotation's ``emb`` in either form (base64 float16 text, or a list of numbers) ->
+    (D, ) float32."""
+    if isinstance(value, str):
+        return np.frombuffer(base64.b64decode(value, validate=True), dtype='<f2').astype(
+            np.float32)
+    return np.asarray(value, dtype=np.float32)
 
 
 def instances_to_annotations(instances: InstanceData) -> List[dict]:
@@ -31,7 +50,7 @@ def instances_to_annotations(instances: InstanceData) -> List[dict]:
     for i, mask in enumerate(masks):
         ann = dict(category_id=1, **mask_to_annotation(mask), score=round(float(scores[i]), 6))
         if embeddings is not None:
-            ann['emb'] = [round(float(v), 6) for v in embeddings[i]]
+            ann['emb'] = encode_embedding(embeddings[i])
         annotations.append(ann)
     return annotations
 

@@ -56,8 +56,12 @@ def merge_shards(out: str, shard_files: Optional[Sequence[str]] = None,
     for path in shard_files:
         data = read_json(path)
         shard = data.get('info', {}).get('shard')
-        if data.get('info', {}).get('version') != FORMAT_VERSION or not shard:
+        if not shard:
             raise UserInputError(f'{path}: not a shard of a Free Mask label file')
+        if data['info'].get('version') != FORMAT_VERSION:
+            raise UserInputError(f'{path}: written in label-file format version '
+                                 f'{data["info"].get("version")}, this merge writes version '
+                                 f'{FORMAT_VERSION}; label the shard again')
         if shard['shard_id'] in path_of:
             raise UserInputError(f'{path}: shard {shard["shard_id"]} is given twice '
                                  f'(also {path_of[shard["shard_id"]]})')

@@ -1,12 +1,14 @@
 """FreeMaskLabelDataset: pseudo-labels filtered by their score, the score checked."""
 import json
 
+import numpy as np
 import pytest
 from mmdet.registry import DATASETS
 from mmengine.registry import init_default_scope
 
 import mmfreesolo  # noqa: F401
 from mmfreesolo.errors import UserInputError
+from mmfreesolo.pseudo_labels.label_file import decode_embedding, encode_embedding
 
 PIPELINE = [
     dict(type='LoadImageFromFile'),
@@ -78,3 +80,35 @@ def test_score_that_is_not_a_number_is_a_clear_error(scenes, tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(UserInputError, match='score that is not a number'):
         build(scenes, path)
+
+
+def test_embeddings_read_in_both_forms_within_float16_precision(scenes, tmp_path):
+    path, data = pseudo_label_file(scenes, tmp_path, empty_image=False)
+    rng = np.random.default_rng(0)
+    vectors = {a['id']: rng.normal(size=128).astype(np.float32) for a in data['annotations']}
+    for k, ann in enumerate(data['annotations']):  # version 1 lists and version 2 base64 mixed
+        ann['emb'] = (vectors[ann['id']].tolist() if k % 2
+                      else encode_embedding(vectors[ann['id']]))
+    path.write_text(json.dumps(data))
+    assert build(scenes, path).get_data_info(0)['instances'][0].keys() >= {'score', 'mask'}
+    assert 'embedding' not in build(scenes, path).get_data_info(0)['instances'][0]
+    dataset = build(scenes, path, with_embeddings=True)
+    by_score = {a['score']: vectors[a['id']] for a in data['annotations']}
+    for k in range(len(dataset)):
+        for instance in dataset.get_data_info(k)['instances']:
+            expected = by_score[instance['score']]
+            # float16: 11 significant bits, so a relative error of at most 2**-11
+            np.testing.assert_allclose(instance['embedding'], expected, rtol=2 ** -11,
+                                       atol=2 ** -24)
+    data['annotations'][3]['emb'] = 'not base64!'
+    path.write_text(json.dumps(data))
+    with pytest.raises(UserInputError, match=r'annotation \d+ has no readable embedding'):
+        build(scenes, path, with_embeddings=True)
+
+
+def test_embedding_text_is_a_quarter_of_json_numbers():
+    vector = np.random.default_rng(1).normal(size=128)
+    text = encode_embedding(vector)
+    assert decode_embedding(text).dtype == np.float32
+    assert len(text) * 3 < len(json.dumps([round(float(v), 6) for v in vector]))
+    np.testing.assert_array_equal(decode_embedding(text), vector.astype(np.float16))
