@@ -53,6 +53,28 @@ def test_keep_rule_matches_reference_on_random_masks():
             reference_keep(pasted, existing, 0.5))
 
 
+@pytest.mark.parametrize('max_cover', [0.0, 0.3, 0.5, 1.0])
+def test_keep_rule_matches_reference_on_random_blobs(max_cover):
+    """Blobs (boxes that meet or not, touch at an edge, nest) and empty masks."""
+    rng = np.random.default_rng(1)
+
+    def blobs(n):
+        masks = np.zeros((n, 40, 56), dtype=bool)
+        for mask in masks[:-1]:  # the last one stays empty
+            y, x = rng.integers(0, 40), rng.integers(0, 56)
+            h, w = rng.integers(1, 25, size=2)
+            mask[y:y + h, x:x + w] = rng.random((len(mask[y:y + h]), len(mask[0, x:x + w]))) < 0.8
+        return masks
+
+    kept = []
+    for _ in range(30):
+        pasted, existing = blobs(int(rng.integers(1, 8))), blobs(int(rng.integers(1, 8)))
+        keep = pasted_to_keep(torch.as_tensor(pasted), torch.as_tensor(existing), max_cover)
+        np.testing.assert_array_equal(keep.numpy(), reference_keep(pasted, existing, max_cover))
+        kept.extend(keep.tolist())
+    assert 0 < sum(kept) < len(kept) or max_cover in (0.0, 1.0)
+
+
 def paste_everything(monkeypatch):
     """Every instance of the source is drawn (the count and subset are otherwise random)."""
     monkeypatch.setattr(torch, 'randint', lambda low, high, size: torch.tensor(high - 1))

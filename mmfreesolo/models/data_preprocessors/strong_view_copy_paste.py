@@ -15,6 +15,10 @@ from torch import Tensor
 def pasted_to_keep(pasted: Tensor, existing: Tensor, max_cover: float) -> Tensor:
     """Which pasted masks cover less than ``max_cover`` of every existing mask.
 
+    Intersections are counted only between masks whose boxes meet, and only inside the pasted
+    mask's box: at COCO sizes (about 1M pixels, 20 masks a side) a full (D, H*W) intersection
+    per pasted mask cost more than the rest of the pipeline.
+
     Args:
         pasted: (P, H, W) bool masks to paste.
         existing: (D, H, W) bool masks of the destination image.
@@ -23,12 +27,23 @@ def pasted_to_keep(pasted: Tensor, existing: Tensor, max_cover: float) -> Tensor
         (P, ) bool.
     """
     keep = torch.ones(len(pasted), dtype=torch.bool, device=pasted.device)
-    if len(existing) == 0:
+    if len(existing) == 0 or len(pasted) == 0:
         return keep
-    area = existing.flatten(1).sum(dim=1).clamp(min=1)
-    for p, mask in enumerate(pasted):  # (D, H*W) at a time, never (P, D, H*W)
-        overlap = (existing & mask).flatten(1).sum(dim=1)
-        keep[p] = bool((overlap < max_cover * area).all())
+    limit = max_cover * existing.flatten(1).sum(dim=1).clamp(min=1)
+    rows, cols = pasted.any(dim=2), pasted.any(dim=1)  # (P, H), (P, W)
+    existing_rows, existing_cols = existing.any(dim=2), existing.any(dim=1)
+    # boxes meet when they share a row and a column: (P, D)
+    meet = ((rows[:, None] & existing_rows[None]).any(dim=2)
+            & (cols[:, None] & existing_cols[None]).any(dim=2))
+    for p in range(len(pasted)):
+        overlap = torch.zeros_like(limit)
+        candidates = meet[p].nonzero()[:, 0]
+        if len(candidates):
+            ys, xs = rows[p].nonzero()[:, 0], cols[p].nonzero()[:, 0]
+            y0, y1, x0, x1 = int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
+            overlap[candidates] = (existing[candidates, y0:y1, x0:x1]
+                                   & pasted[p, y0:y1, x0:x1]).flatten(1).sum(dim=1).to(overlap)
+        keep[p] = bool((overlap < limit).all())
     return keep
 
 
