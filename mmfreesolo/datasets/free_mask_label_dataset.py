@@ -1,25 +1,38 @@
-"""A COCO dataset of Free Mask pseudo-labels, filtered by each mask's ``score``."""
+"""A COCO dataset of Free Mask pseudo-labels, filtered by each mask's ``score``, that stays small
+at COCO scale: it keeps where each mask lies in the file, not the mask."""
 from __future__ import annotations
 
 import binascii
-from typing import List, Union
+import json
+import os
+from array import array
+from typing import List
 
 import numpy as np
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
 from ..errors import UserInputError
+from ..fileio.coco_file_scan import scan_coco_file
+from ..fileio.coco_files import check_annotation, check_category, check_image
 from ..pseudo_labels.label_file import decode_embedding
 
 
 @DATASETS.register_module()
 class FreeMaskLabelDataset(CocoDataset):
     """CocoDataset over a pseudo-label file written by ``tools/free_mask.py`` (or by a
-    self-training round): one class, "object".
+    self-training round), or any COCO instances file: one class, "object".
 
     Every instance also carries ``score``, the label's confidence (1.0 where the file has none);
     a score that is not a number is an error naming the annotation. Images without masks are
     dropped for training by ``filter_cfg=dict(filter_empty_gt=True)``, the default here.
+
+    The file is read once as a scan (one annotation at a time), which applies CocoDataset's
+    rules (ignored, empty or outside boxes, other categories) and ``min_score``, and keeps per
+    image only the byte spans of its kept annotations; :meth:`get_data_info` reads those back
+    (``os.pread``, so forked dataloader workers share the file's page cache). The data list is
+    then about 100 bytes per image, and 241,690 images build in a few hundred MB where the
+    parsed file would take tens of GB.
 
     Args:
         min_score: labels scored below this are dropped. Free Mask's score separates good
@@ -28,8 +41,7 @@ class FreeMaskLabelDataset(CocoDataset):
             threshold for training than for writing the file trades recall for clean targets.
         with_embeddings: also give each instance its ``embedding`` ((D, ) float32), read from
             the annotation's ``emb`` in either of its forms (base64 float16 or a list of
-            numbers); an annotation without one is an error. Off by default: no loss uses them,
-            and the data list of a COCO-scale file would carry them in every worker.
+            numbers); an annotation without one is an error. Off by default: no loss uses them.
     """
 
     METAINFO = dict(classes=('object', ), palette=[(220, 20, 60)])
@@ -38,34 +50,137 @@ class FreeMaskLabelDataset(CocoDataset):
                  filter_cfg: dict = dict(filter_empty_gt=True), **kwargs) -> None:
         self.min_score = min_score
         self.with_embeddings = with_embeddings
+        self._file = None  # (pid, file descriptor): each worker process opens its own
         super().__init__(*args, filter_cfg=filter_cfg, **kwargs)
 
-    def parse_data_info(self, raw_data_info: dict) -> Union[dict, List[dict]]:
-        data_info = super().parse_data_info(raw_data_info)
-        # CocoDataset drops some annotations (ignored, empty, other categories) and copies the
-        # kept ones' segmentation object into 'mask': that object identifies the annotation.
-        by_segmentation = {
-            id(ann['segmentation']): ann
-            for ann in raw_data_info['raw_ann_info'] if ann.get('segmentation')
-        }
-        kept = []
-        for instance in data_info['instances']:
-            ann = by_segmentation.get(id(instance.get('mask')))
-            if ann is None:
-                raise UserInputError(f'{self.ann_file}: an annotation of image '
-                                     f'{data_info["img_path"]} has no segmentation')
-            score = ann.get('score', 1.0)
-            if not isinstance(score, (int, float)) or isinstance(score, bool):
-                raise UserInputError(f'{self.ann_file}: annotation {ann.get("id")} has a score '
-                                     f'that is not a number: {score!r}')
-            if score < self.min_score:
+    def load_data_list(self) -> List[dict]:
+        """One scan of the file: per image (in the file's order) its fields and ``spans``,
+        the (K, 2) byte spans of its kept annotations in the file's order."""
+        path = self.ann_file
+        images, categories, image_ids = [], [], set()
+        fields = {key: array(code) for key, code in (
+            ('image_id', 'q'), ('category_id', 'q'), ('id', 'q'), ('start', 'q'), ('end', 'q'),
+            ('x', 'd'), ('y', 'd'), ('w', 'd'), ('h', 'd'), ('area', 'd'), ('score', 'd'),
+            ('ignore', 'b'))}
+        for element in scan_coco_file(path):
+            if element.index is None:
+                if element.key in ('images', 'categories', 'annotations') \
+                        and not isinstance(element.value, list):
+                    raise UserInputError(f"{path}: '{element.key}' is not a list")
                 continue
-            instance['score'] = float(score)
-            if self.with_embeddings:
-                instance['embedding'] = self._embedding(ann)
-            kept.append(instance)
-        data_info['instances'] = kept
+            if element.key == 'images':
+                check_image(path, element.index, element.value, image_ids)
+                images.append(element.value)
+            elif element.key == 'categories':
+                check_category(path, element.index, element.value)
+                categories.append(element.value)
+            elif element.key == 'annotations':
+                self._index_annotation(element, fields)
+        return self._data_list(images, categories,
+                               {k: np.frombuffer(v, dtype=np.int64 if v.typecode == 'q' else
+                                                 np.float64 if v.typecode == 'd' else np.int8)
+                                for k, v in fields.items()})
+
+    def _index_annotation(self, element, fields: dict) -> None:
+        ann, where = element.value, f'{self.ann_file}: annotation {element.value.get("id")}'
+        check_annotation(self.ann_file, element.index, ann, None, None)
+        if not isinstance(ann.get('bbox'), list):
+            raise UserInputError(f'{where} has no bbox')
+        score = ann.get('score', 1.0)
+        if not isinstance(score, (int, float)) or isinstance(score, bool):
+            raise UserInputError(f'{where} has a score that is not a number: {score!r}')
+        if not ann.get('segmentation'):
+            raise UserInputError(f'{where} has no segmentation')
+        if self.with_embeddings:
+            self._embedding(ann)  # a broken one fails now, not in a worker mid-epoch
+        values = dict(image_id=ann['image_id'], category_id=ann['category_id'],
+                      id=ann.get('id', -1), start=element.start, end=element.end,
+                      x=ann['bbox'][0], y=ann['bbox'][1], w=ann['bbox'][2], h=ann['bbox'][3],
+                      area=ann.get('area', 0), score=score, ignore=bool(ann.get('ignore')))
+        for key, value in values.items():
+            fields[key].append(value)
+
+    def _data_list(self, images: List[dict], categories: List[dict], ann: dict) -> List[dict]:
+        classes = self.metainfo['classes']
+        self.cat_ids = [c['id'] for c in categories if c['name'] in classes]
+        self.cat2label = {cat_id: i for i, cat_id in enumerate(self.cat_ids)}
+        ids = ann['id'][ann['id'] >= 0]
+        if self.ANN_ID_UNIQUE and len(np.unique(ids)) != len(ids):
+            raise UserInputError(f'{self.ann_file}: annotation ids are not unique')
+        order = np.array([img['id'] for img in images], dtype=np.int64)
+        by_id = np.argsort(order)
+        slot = np.searchsorted(order[by_id], ann['image_id'])
+        slot = np.minimum(slot, max(len(order) - 1, 0))
+        known = (order[by_id][slot] == ann['image_id']) if len(order) else \
+            np.zeros(len(slot), bool)
+        if not known.all():
+            first = int(np.flatnonzero(~known)[0])
+            raise UserInputError(f'{self.ann_file}: annotations[{first}] refers to image_id '
+                                 f'{ann["image_id"][first]}, which is not in images')
+        image = by_id[slot]  # position of each annotation's image in ``images``
+        width = np.array([img['width'] for img in images], np.float64)[image]
+        height = np.array([img['height'] for img in images], np.float64)[image]
+        x, y, w, h = ann['x'], ann['y'], ann['w'], ann['h']
+        # CocoDataset.parse_data_info's rules, on every annotation at once
+        inter_w = np.maximum(0, np.minimum(x + w, width) - np.maximum(x, 0))
+        inter_h = np.maximum(0, np.minimum(y + h, height) - np.maximum(y, 0))
+        kept = ((ann['ignore'] == 0) & (inter_w * inter_h != 0) & (ann['area'] > 0)
+                & (w >= 1) & (h >= 1) & np.isin(ann['category_id'], self.cat_ids)
+                & (ann['score'] >= self.min_score))
+        kept = np.flatnonzero(kept)
+        kept = kept[np.argsort(image[kept], kind='stable')]  # by image, file order within
+        bounds = np.searchsorted(image[kept], np.arange(len(images) + 1))
+        spans = np.stack([ann['start'][kept], ann['end'][kept]], axis=1)
+        data_list = []
+        for i, img in enumerate(images):
+            data_list.append(dict(
+                img_path=os.path.join(self.data_prefix['img'], img['file_name']),
+                img_id=img['id'], seg_map_path=None, height=img['height'], width=img['width'],
+                spans=spans[bounds[i]:bounds[i + 1]].copy()))
+        return data_list
+
+    def filter_data(self) -> List[dict]:
+        """Training drops the images with no kept label (and, with ``min_size``, small ones)."""
+        if self.test_mode or not self.filter_cfg:
+            return self.data_list
+        min_size = self.filter_cfg.get('min_size', 0)
+        empty_gt = self.filter_cfg.get('filter_empty_gt', False)
+        return [info for info in self.data_list
+                if min(info['width'], info['height']) >= min_size
+                and not (empty_gt and len(info['spans']) == 0)]
+
+    def get_data_info(self, idx: int) -> dict:
+        """The image's fields and its ``instances``, read from the file."""
+        data_info = super().get_data_info(idx)
+        spans = data_info.pop('spans')
+        data_info['instances'] = [self._instance(json.loads(text))
+                                  for text in self._read(spans)]
+        if self.return_classes:
+            data_info.update(text=self.metainfo['classes'], caption_prompt=self.caption_prompt,
+                             custom_entities=True)
         return data_info
+
+    def _read(self, spans: np.ndarray) -> List[bytes]:
+        if not len(spans):
+            return []
+        if self._file is None or self._file[0] != os.getpid():
+            self._file = (os.getpid(), os.open(self.ann_file, os.O_RDONLY))
+        fd = self._file[1]
+        first, last = int(spans[0, 0]), int(spans[-1, 1])
+        if 0 <= last - first <= 2 * int((spans[:, 1] - spans[:, 0]).sum()) + 4096:
+            block = os.pread(fd, last - first, first)  # one image's labels lie together
+            return [block[s - first:e - first] for s, e in spans.tolist()]
+        return [os.pread(fd, e - s, s) for s, e in spans.tolist()]
+
+    def _instance(self, ann: dict) -> dict:
+        x1, y1, w, h = ann['bbox']
+        instance = dict(ignore_flag=1 if ann.get('iscrowd', False) else 0,
+                        bbox=[x1, y1, x1 + w, y1 + h],
+                        bbox_label=self.cat2label[ann['category_id']],
+                        mask=ann['segmentation'], score=float(ann.get('score', 1.0)))
+        if self.with_embeddings:
+            instance['embedding'] = self._embedding(ann)
+        return instance
 
     def _embedding(self, ann: dict) -> np.ndarray:
         try:
@@ -74,10 +189,6 @@ class FreeMaskLabelDataset(CocoDataset):
             raise UserInputError(f'{self.ann_file}: annotation {ann.get("id")} has no readable '
                                  'embedding ("emb")') from None
 
-    def filter_data(self) -> List[dict]:
-        """CocoDataset's filter, then (for training) also the images whose labels were all
-        below ``min_score``: CocoDataset counts the file's annotations, not the kept ones."""
-        data_list = super().filter_data()
-        if self.test_mode or not self.filter_cfg or not self.filter_cfg.get('filter_empty_gt'):
-            return data_list
-        return [info for info in data_list if info['instances']]
+    def __del__(self) -> None:
+        if getattr(self, '_file', None) is not None and self._file[0] == os.getpid():
+            os.close(self._file[1])

@@ -5,7 +5,7 @@ pycocotools, after the model and the workers have been built.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Set
 
 from ..errors import UserInputError
 from .json_files import read_json
@@ -36,40 +36,56 @@ def check_coco_file(path: str, data: Optional[Any] = None) -> Dict:
 
     image_ids = set()
     for i, img in enumerate(data['images']):
-        if not isinstance(img, dict) or not isinstance(img.get('id'), int) \
-                or not isinstance(img.get('file_name'), str):
-            raise UserInputError(f'{path}: images[{i}] needs an integer id and a file_name')
-        if not (isinstance(img.get('height'), int) and isinstance(img.get('width'), int)):
-            raise UserInputError(f'{path}: image {img["file_name"]!r} has no integer '
-                                 'height and width')
-        if img['id'] in image_ids:
-            raise UserInputError(f'{path}: image id {img["id"]} is used twice')
-        image_ids.add(img['id'])
+        check_image(path, i, img, image_ids)
     category_ids = set()
     for i, cat in enumerate(data['categories']):
-        if not isinstance(cat, dict) or not isinstance(cat.get('id'), int) \
-                or not isinstance(cat.get('name'), str):
-            raise UserInputError(f'{path}: categories[{i}] needs an integer id and a name')
+        check_category(path, i, cat)
         category_ids.add(cat['id'])
-
     for i, ann in enumerate(annotations):
-        where = f'{path}: annotations[{i}]'
-        if not isinstance(ann, dict):
-            raise UserInputError(f'{where} is not an object')
-        if ann.get('image_id') not in image_ids:
-            raise UserInputError(f'{where} refers to image_id {ann.get("image_id")!r}, '
-                                 'which is not in images')
-        if ann.get('category_id') not in category_ids:
-            raise UserInputError(f'{where} refers to category_id {ann.get("category_id")!r}, '
-                                 'which is not in categories')
-        box = ann.get('bbox')
-        if box is not None and not (isinstance(box, list) and len(box) == 4
-                                    and all(_is_number(v) for v in box)):
-            raise UserInputError(f'{where} has a bbox that is not 4 numbers (XYWH): {box!r}')
-        seg = ann.get('segmentation')
-        if seg is not None and not _valid_segmentation(seg):
-            raise UserInputError(f'{where} has a segmentation that is neither polygons nor RLE')
+        check_annotation(path, i, ann, image_ids, category_ids)
     return data
+
+
+def check_image(path: str, i: int, img: Any, image_ids: Set[int]) -> None:
+    """``images[i]``: an integer id not in ``image_ids`` (where it is then added), a file name,
+    integer height and width."""
+    if not isinstance(img, dict) or not isinstance(img.get('id'), int) \
+            or not isinstance(img.get('file_name'), str):
+        raise UserInputError(f'{path}: images[{i}] needs an integer id and a file_name')
+    if not (isinstance(img.get('height'), int) and isinstance(img.get('width'), int)):
+        raise UserInputError(f'{path}: image {img["file_name"]!r} has no integer '
+                             'height and width')
+    if img['id'] in image_ids:
+        raise UserInputError(f'{path}: image id {img["id"]} is used twice')
+    image_ids.add(img['id'])
+
+
+def check_category(path: str, i: int, cat: Any) -> None:
+    if not isinstance(cat, dict) or not isinstance(cat.get('id'), int) \
+            or not isinstance(cat.get('name'), str):
+        raise UserInputError(f'{path}: categories[{i}] needs an integer id and a name')
+
+
+def check_annotation(path: str, i: int, ann: Any, image_ids: Optional[Set[int]],
+                     category_ids: Optional[Set[int]]) -> None:
+    """``annotations[i]``: an object naming a listed image and category (not checked where the
+    id sets are None, but an id must still be an integer), with a well-formed box and
+    segmentation."""
+    where = f'{path}: annotations[{i}]'
+    if not isinstance(ann, dict):
+        raise UserInputError(f'{where} is not an object')
+    for key, known, listed in (('image_id', image_ids, 'images'),
+                               ('category_id', category_ids, 'categories')):
+        value = ann.get(key)
+        if (value not in known) if known is not None else not isinstance(value, int):
+            raise UserInputError(f'{where} refers to {key} {value!r}, which is not in {listed}')
+    box = ann.get('bbox')
+    if box is not None and not (isinstance(box, list) and len(box) == 4
+                                and all(_is_number(v) for v in box)):
+        raise UserInputError(f'{where} has a bbox that is not 4 numbers (XYWH): {box!r}')
+    seg = ann.get('segmentation')
+    if seg is not None and not _valid_segmentation(seg):
+        raise UserInputError(f'{where} has a segmentation that is neither polygons nor RLE')
 
 
 def _valid_segmentation(seg: Any) -> bool:

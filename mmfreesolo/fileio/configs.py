@@ -8,7 +8,7 @@ from typing import Iterable, Iterator, Optional, Tuple
 from mmengine.config import Config, ConfigDict
 
 from ..errors import UserInputError
-from .coco_files import check_coco_file
+from .coco_file_scan import check_coco_file_scan
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -68,4 +68,4 @@ def check_dataset_files(cfg: Config, splits: Iterable[str]) -> None:
     for split, path in annotation_files(cfg, splits):
         if not osp.isfile(path):
             raise UserInputError(f'{path}: annotation file of the {split} dataset not found')
-        check_coco_file(path)
+        check_coco_file_scan(path)  # a scan: the file may hold millions of masks

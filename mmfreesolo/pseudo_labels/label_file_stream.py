@@ -50,22 +50,32 @@ class LabelFileStream:
         """One part: its COCO image entries, their annotations (per image id, any ``id`` and
         ``image_id`` keys are replaced) and its skipped files (``{'file_name', 'reason'}``).
         A file already added with another part is an error naming both parts."""
-        for entry in list(images) + list(skipped):
-            name = entry['file_name']
-            if name in self._part_of:
-                raise UserInputError(f'{name} is in both {self._part_of[name]} and {part}')
-            self._part_of[name] = part
-        self.skipped.extend(skipped)
+        self.add_skipped(skipped, part)
         for img in images:
-            texts = [json.dumps({k: v for k, v in ann.items() if k not in ('id', 'image_id')})
-                     for ann in annotations.get(img['id'], [])]
-            blob = '\n'.join(texts).encode('utf-8')  # JSON text holds no raw newline
-            self._ids.append(img['id'])
-            self._entries.append(json.dumps(img))
-            self._offsets.append(self._spill.tell())
-            self._lengths.append(len(blob))
-            self.masks_per_image.append(len(texts))
-            self._spill.write(blob)
+            self.add_image(img, annotations.get(img['id'], []), part)
+
+    def add_skipped(self, skipped: Sequence[dict], part: str) -> None:
+        for entry in skipped:
+            self._claim(entry['file_name'], part)
+        self.skipped.extend(skipped)
+
+    def add_image(self, image: dict, annotations: Sequence[dict], part: str) -> None:
+        """One image entry of ``part`` and its annotations."""
+        self._claim(image['file_name'], part)
+        texts = [json.dumps({k: v for k, v in ann.items() if k not in ('id', 'image_id')})
+                 for ann in annotations]
+        blob = '\n'.join(texts).encode('utf-8')  # JSON text holds no raw newline
+        self._ids.append(image['id'])
+        self._entries.append(json.dumps(image))
+        self._offsets.append(self._spill.tell())
+        self._lengths.append(len(blob))
+        self.masks_per_image.append(len(texts))
+        self._spill.write(blob)
+
+    def _claim(self, name: str, part: str) -> None:
+        if name in self._part_of:
+            raise UserInputError(f'{name} is in both {self._part_of[name]} and {part}')
+        self._part_of[name] = part
 
     def write(self, info: dict) -> dict:
         """Write the file atomically; ``info`` gets ``num_images``, ``num_masks`` and the sorted

@@ -6,9 +6,10 @@ import glob
 import os
 import os.path as osp
 from collections import Counter
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from ..errors import UserInputError
+from ..fileio.coco_file_scan import scan_coco_file
 from ..fileio.json_files import read_json, write_json_atomic
 from .label_file import FORMAT_VERSION, label_file_complete, manifest, manifest_path
 from .label_file_stream import LabelFileStream
@@ -54,30 +55,15 @@ def merge_shards(out: str, shard_files: Optional[Sequence[str]] = None,
     stream = LabelFileStream(out)
     run, path_of, info, dropped = None, {}, None, Counter()
     for path in shard_files:
-        data = read_json(path)
-        shard = data.get('info', {}).get('shard')
-        if not shard:
-            raise UserInputError(f'{path}: not a shard of a Free Mask label file')
-        if data['info'].get('version') != FORMAT_VERSION:
-            raise UserInputError(f'{path}: written in label-file format version '
-                                 f'{data["info"].get("version")}, this merge writes version '
-                                 f'{FORMAT_VERSION}; label the shard again')
-        if shard['shard_id'] in path_of:
-            raise UserInputError(f'{path}: shard {shard["shard_id"]} is given twice '
-                                 f'(also {path_of[shard["shard_id"]]})')
-        path_of[shard['shard_id']] = path
-        if run not in (None, (shard['num_shards'], data['info']['source']['list_sha256'])):
+        shard_info = _add_shard(path, stream, path_of)
+        shard = shard_info['shard']
+        if run not in (None, (shard['num_shards'], shard_info['source']['list_sha256'])):
             raise UserInputError('the shards come from different runs (shard count or image '
                                  'list differ)')
-        run = (shard['num_shards'], data['info']['source']['list_sha256'])
+        run = (shard['num_shards'], shard_info['source']['list_sha256'])
         if shard['shard_id'] == 0:
-            info = {k: v for k, v in data['info'].items()
+            info = {k: v for k, v in shard_info.items()
                     if k not in ('shard', 'num_images', 'num_masks', 'skipped')}
-        annotations = {}
-        for ann in data['annotations']:
-            annotations.setdefault(ann['image_id'], []).append(ann)
-        stream.add(data['images'], annotations, data['info']['skipped'], path)
-        del data, annotations
         if osp.isfile(manifest_path(path)):
             dropped.update(read_json(manifest_path(path)).get('dropped', {}))
     missing = sorted(set(range(run[0])) - set(path_of))
@@ -96,3 +82,57 @@ def merge_shards(out: str, shard_files: Optional[Sequence[str]] = None,
                 if osp.isfile(written_file):
                     os.unlink(written_file)
     return written
+
+
+def _add_shard(path: str, stream: LabelFileStream, path_of: Dict[int, str]) -> dict:
+    """Add one shard file to ``stream``, an element at a time; returns its ``info``.
+
+    A shard as :func:`~.labelling.write_label_file` writes it: ``info`` first, then the images,
+    then the annotations grouped by image. ``path_of`` (shard id -> file) gets this one.
+    """
+    elements = scan_coco_file(path)
+    first = next(elements, None)
+    info = first.value if first is not None and first.key == 'info' else None
+    if not isinstance(info, dict) or not isinstance(info.get('shard'), dict):
+        raise UserInputError(f'{path}: not a shard of a Free Mask label file')
+    if info.get('version') != FORMAT_VERSION:
+        raise UserInputError(f'{path}: written in label-file format version '
+                             f'{info.get("version")}, this merge writes version '
+                             f'{FORMAT_VERSION}; label the shard again')
+    shard_id = info['shard']['shard_id']
+    if shard_id in path_of:
+        raise UserInputError(f'{path}: shard {shard_id} is given twice (also {path_of[shard_id]})')
+    path_of[shard_id] = path
+    stream.add_skipped(info.get('skipped', []), path)
+    images, added = {}, set()
+    group = []
+
+    def add_group():
+        if not group:
+            return
+        image_id = group[0]['image_id']
+        if image_id not in images:
+            raise UserInputError(f'{path}: an annotation refers to image_id {image_id}, which '
+                                 'is not in its images')
+        if image_id in added:
+            raise UserInputError(f'{path}: the annotations of image_id {image_id} are not '
+                                 'together after the images (not a shard written by '
+                                 'tools/free_mask.py)')
+        added.add(image_id)
+        stream.add_image(images[image_id], group, path)
+
+    for element in elements:
+        if element.index is None:
+            continue
+        if element.key == 'images':
+            images[element.value['id']] = element.value
+        elif element.key == 'annotations':
+            if group and element.value['image_id'] != group[0]['image_id']:
+                add_group()
+                group = []
+            group.append(element.value)
+    add_group()
+    for image_id, image in images.items():
+        if image_id not in added:
+            stream.add_image(image, [], path)
+    return info

@@ -112,3 +112,72 @@ def test_embedding_text_is_a_quarter_of_json_numbers():
     assert decode_embedding(text).dtype == np.float32
     assert len(text) * 3 < len(json.dumps([round(float(v), 6) for v in vector]))
     np.testing.assert_array_equal(decode_embedding(text), vector.astype(np.float16))
+
+
+def tricky_coco_file(scenes, tmp_path, indent):
+    """The scenes' ground truth with what CocoDataset drops or flags (ignored, crowd, empty and
+    outside boxes, zero area, another category), a non-ASCII file name, the annotations before
+    the images, and the given indentation."""
+    data = json.loads((scenes / 'annotations' / 'instances_train.json').read_text())
+    data['categories'].append(dict(id=7, name='other'))
+    anns = data['annotations']
+    anns[0]['ignore'] = 1
+    anns[1]['iscrowd'] = 1
+    anns[2]['bbox'] = [500.0, 500.0, 10.0, 10.0]
+    anns[3]['area'] = 0
+    anns[4]['bbox'][2] = 0.5
+    anns[5]['category_id'] = 7
+    for ann in anns[::3]:
+        ann['score'] = 0.25
+    data['images'][1]['file_name'] = 'été/' + data['images'][1]['file_name']
+    path = tmp_path / f'tricky_{indent}.json'
+    ordered = dict(info={'note': 'ünïcode'}, annotations=anns, images=data['images'],
+                   categories=data['categories'])
+    path.write_text(json.dumps(ordered, indent=indent, ensure_ascii=False), encoding='utf-8')
+    return path, data
+
+
+@pytest.mark.parametrize('indent', [None, 2])
+def test_indexed_dataset_gives_what_coco_dataset_parses(scenes, tmp_path, indent):
+    """Reference: mmdet's CocoDataset (the whole file through pycocotools) on the same file,
+    with the score threshold applied to its instances."""
+    path, data = tricky_coco_file(scenes, tmp_path, indent)
+    score = {json.dumps(a['segmentation'], sort_keys=True): a.get('score', 1.0)
+             for a in data['annotations']}
+    for min_score in (0.0, 0.5):
+        ours = build(scenes, path, min_score=min_score)
+        reference = DATASETS.build(dict(
+            type='CocoDataset', data_root=str(scenes), ann_file=str(path),
+            data_prefix=dict(img='train/'), pipeline=PIPELINE,
+            metainfo=dict(classes=('object', )), filter_cfg=dict(filter_empty_gt=True)))
+        expected = []
+        for k in range(len(reference)):
+            info = reference.get_data_info(k)
+            for instance in info['instances']:
+                instance['score'] = score[json.dumps(instance['mask'], sort_keys=True)]
+            info['instances'] = [i for i in info['instances'] if i['score'] >= min_score]
+            if info['instances']:
+                expected.append(info)
+        assert len(ours) == len(expected) > 0
+        for k, info in enumerate(expected):
+            got = ours.get_data_info(k)
+            for key in ('img_path', 'img_id', 'height', 'width', 'instances'):
+                assert got[key] == info[key], (k, key)
+        assert any(i['ignore_flag'] for k in range(len(ours))
+                   for i in ours.get_data_info(k)['instances'])
+    assert 'été/' in build(scenes, path).get_data_info(1)['img_path']
+
+
+def test_malformed_label_files_are_one_clear_error(scenes, tmp_path):
+    path, data = pseudo_label_file(scenes, tmp_path)
+    text = path.read_text()
+    path.write_text(text[:len(text) // 2])
+    with pytest.raises(UserInputError, match=r'labels.json: not valid JSON \(.* at byte \d+\)'):
+        build(scenes, path)
+    data['annotations'][2]['image_id'] = 999999
+    path.write_text(json.dumps(data))
+    with pytest.raises(UserInputError, match=r'annotations\[2\] refers to image_id 999999'):
+        build(scenes, path)
+    path.write_text('[]')
+    with pytest.raises(UserInputError, match='a COCO file is a JSON object, got a list'):
+        build(scenes, path)

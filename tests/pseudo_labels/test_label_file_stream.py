@@ -114,7 +114,12 @@ def test_merge_refuses_an_image_labelled_twice_or_missing(tmp_path):
     with pytest.raises(UserInputError, match='dir/img_000.jpg is in both .*shard-000.*shard-002'):
         merge_shards(str(out))
     shards = make_shards(random.Random(4))
-    shards[1]['images'].pop()
+    gone = shards[1]['images'].pop()
+    out = write_shards(tmp_path, shards)
+    with pytest.raises(UserInputError, match=f'refers to image_id {gone["id"]}, which is not'):
+        merge_shards(str(out))
+    shards[1]['annotations'] = [a for a in shards[1]['annotations']
+                                if a['image_id'] != gone['id']]
     out = write_shards(tmp_path, shards)
     with pytest.raises(UserInputError, match='the shards hold 39 images, the run has 40'):
         merge_shards(str(out))

@@ -1,0 +1,428 @@
+"""COCO scale simulated: Free Mask's label files, their merge, the training dataset and the
+self-training hook's label writing at 1k to 241,690 images, timed and measured.
+
+    python benchmarks/coco_scale.py --out work_dirs/coco_scale \
+        [--counts 1000 10000 50000 241690] [--shards 64] [--workers 4] [--ranks 2]
+    python benchmarks/coco_scale.py --out work_dirs/coco_scale --pipeline 200
+
+For each image count, a Free Mask run is synthesised as it lies on disk just before its files
+are written: every chunk file of every shard (``<shard>.parts/chunk-*.json``, as
+``label_chunks`` writes them), with COCO-like image sizes, masks per image drawn from what Free
+Mask gave on the generated scenes, blob-shaped RLE masks, scores and embeddings. Then, each in
+a process of its own (peak RSS from ``wait4``):
+
+- shards: ``write_label_file`` of each of the 64 shards, all chunks done (what the last step of
+  a ``tools/free_mask.py --shard-id`` run does), one after the other in one process;
+- merge: ``merge_shards`` of the 64 shards (what ``tools/merge_free_mask.py`` runs);
+- dataset: ``FreeMaskLabelDataset`` built on the merged file in the main process, then read by
+  ``--workers`` DataLoader workers (mmengine's serialised data list), each worker's private
+  memory (USS: the pages it does not share with the main process) after reading its share;
+- hook: ``write_label_file`` from ``--ranks`` gloo ranks over a round's chunks (what the
+  self-training hook does at the end of a round), each rank's peak RSS.
+
+``--pipeline N``: the R50 recipe's train pipeline (two views, then the data preprocessor's
+copy-paste on batches of 2) against mmdet's SOLOv2 multi-scale train pipeline, over N generated
+JPEGs at COCO sizes with the synthetic labels, in one process each: time per image and peak RSS.
+
+Times are those of the work alone, measured inside each process after its imports (about 12 s
+here); peak RSS includes the imports, given on their own as the first line of the table.
+
+The synthetic data: image sizes drawn from an approximation of COCO train2017's (not
+measured here: COCO is not available offline; most images have a 640-pixel long side); masks
+per image drawn from the histogram Free Mask gave on the 256 generated train scenes
+(DenseCL ResNet-18, score_thr 0.5, at most 20: mean 11.4), the heavier of the two thresholds
+measured (at the COCO config's 0.7 the mean is 2.1); blobs are random smooth shapes on a
+stride-32 grid of the 1333x800-resized image, upsampled and thresholded as Free Mask's masks
+are; 128-dim embeddings.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from mmfreesolo.pseudo_labels.image_records import ImageRecord  # noqa: E402
+from mmfreesolo.pseudo_labels.label_file import encode_embedding  # noqa: E402
+from mmfreesolo.pseudo_labels.labelling import chunk_file  # noqa: E402
+from mmfreesolo.pseudo_labels.shards import shard_path  # noqa: E402
+
+# (width, height): share; an approximation of COCO train2017, where 640 x 480 dominates
+IMAGE_SIZES = {(640, 480): 0.45, (640, 427): 0.25, (480, 640): 0.15, (427, 640): 0.10,
+               (640, 640): 0.05}
+# masks per image 0..20 on the 256 generated train scenes (Free Mask, DenseCL R18, score 0.5)
+MASKS_PER_IMAGE = [1, 1, 6, 8, 9, 8, 13, 11, 15, 16, 17, 19, 18, 17, 21, 18, 18, 12, 22, 3, 3]
+CHUNK_SIZE = 64
+BLOBS_PER_SIZE = 256
+EMBEDDINGS = 1024
+
+
+def run_info(num_images):
+    return dict(model=dict(type='FreeMask', note='synthetic, benchmarks/coco_scale.py'),
+                checkpoint='checkpoints/densecl_r50_coco.pth', checkpoint_sha256='0' * 64,
+                score_thr=0.5, num_images_simulated=num_images)
+
+
+def records(num_images):
+    return [ImageRecord(i + 1, f'train/{i + 1:012d}.jpg', f'/nonexistent/{i + 1:012d}.jpg')
+            for i in range(num_images)]
+
+
+def blob_annotations(rng):
+    """Per image size, annotations (without score and emb) of random Free Mask-like blobs."""
+    import torch
+    import torch.nn.functional as F
+
+    from mmfreesolo.structures import mask_to_annotation
+    pool = {}
+    for (w, h) in IMAGE_SIZES:
+        scale = min(1333 / max(w, h), 800 / min(w, h))
+        gh, gw = int(np.ceil(h * scale / 32)), int(np.ceil(w * scale / 32))
+        anns = []
+        while len(anns) < BLOBS_PER_SIZE:
+            cy, cx = rng.uniform(0, gh), rng.uniform(0, gw)
+            ry, rx = rng.uniform(0.7, gh / 2.5), rng.uniform(0.7, gw / 2.5)
+            ys, xs = np.mgrid[0:gh, 0:gw]
+            field = 1 - ((ys - cy) / ry) ** 2 - ((xs - cx) / rx) ** 2
+            field += 0.4 * rng.standard_normal((gh, gw))
+            grid = torch.as_tensor(field, dtype=torch.float32)[None, None]
+            mask = F.interpolate(grid, size=(h, w), mode='bilinear', align_corners=False)[0, 0]
+            mask = (mask > 0).numpy()
+            if mask.sum() >= 16:
+                anns.append(dict(category_id=1, **mask_to_annotation(mask)))
+        pool[(w, h)] = anns
+    return pool
+
+
+def synthesise(out, num_images, num_shards, hook_parts, seed=0):
+    """Chunk files of every shard of a Free Mask run into ``out`` (and hard links to them in
+    ``hook_parts``, a round's run over the same images). Returns how much longer the text of
+    the same labels is in format version 1 (128 JSON numbers per embedding), and how much
+    shorter without embeddings (``model.emb_dim=0``)."""
+    rng = np.random.default_rng(seed)
+    pool = blob_annotations(rng)
+    vectors = rng.standard_normal((EMBEDDINGS, 128)).astype(np.float32)
+    encoded = [encode_embedding(v) for v in vectors]
+    # what the same vector took in format version 1: a list of 6-decimal JSON numbers
+    extra_v1 = [len(json.dumps([round(float(x), 6) for x in v.astype(np.float16)]))
+                - len(json.dumps(e)) for v, e in zip(vectors, encoded)]
+    sizes = list(IMAGE_SIZES)
+    size_p = np.array(list(IMAGE_SIZES.values()))
+    count_p = np.array(MASKS_PER_IMAGE, dtype=float) / sum(MASKS_PER_IMAGE)
+    without = [len(', "emb": ') + len(json.dumps(e)) for e in encoded]
+    os.makedirs(hook_parts, exist_ok=True)
+    v1_extra, no_emb = 0, 0
+    for k, start in enumerate(range(0, num_images, CHUNK_SIZE)):
+        parts = shard_path(out, k % num_shards, num_shards) + '.parts'
+        os.makedirs(parts, exist_ok=True)
+        images, annotations = [], {}
+        for image_id in range(start + 1, min(start + CHUNK_SIZE, num_images) + 1):
+            w, h = sizes[rng.choice(len(sizes), p=size_p)]
+            images.append(dict(id=image_id, file_name=f'train/{image_id:012d}.jpg', height=h,
+                               width=w))
+            anns = []
+            for b, e in zip(rng.integers(0, BLOBS_PER_SIZE, rng.choice(21, p=count_p)),
+                            rng.integers(0, EMBEDDINGS, 21)):
+                anns.append(dict(pool[(w, h)][b], score=round(float(rng.uniform(0.5, 1)), 6),
+                                 emb=encoded[e]))
+                v1_extra += extra_v1[e]
+                no_emb += without[e]
+            annotations[str(image_id)] = anns
+        path = chunk_file(parts, k)
+        with open(path, 'w') as f:
+            json.dump(dict(images=images, annotations=annotations, skipped=[], dropped={}), f)
+        os.link(path, chunk_file(hook_parts, k))
+    return v1_extra, no_emb
+
+
+def run_measured(args, env=None):
+    """Like ``subprocess.run``, but the child's own peak RSS (MB) from ``wait4``."""
+    start = time.time()
+    proc = subprocess.Popen([sys.executable] + args, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env=env)
+    output = b''
+    while True:
+        chunk = proc.stdout.read(65536)
+        if not chunk:
+            break
+        output += chunk
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = output.decode(errors='replace')
+    if proc.returncode:
+        sys.exit(f'{" ".join(args)} failed (exit {proc.returncode}):\n{text[-3000:]}')
+    return time.time() - start, usage.ru_maxrss / 1024, text
+
+
+# ----------------------------------------------------------------------------- child processes
+
+def child_shards(out, num_images, num_shards):
+    from mmfreesolo.pseudo_labels.labelling import write_label_file
+    start = time.time()
+    listed = records(num_images)
+    for s in range(num_shards):
+        write_label_file(None, listed, [], out, run_info(num_images), 'train', CHUNK_SIZE,
+                         shard_id=s, num_shards=num_shards, progress=False)
+    print(json.dumps(dict(work_s=time.time() - start)))
+
+
+def child_merge(out):
+    from mmfreesolo.pseudo_labels.shards import merge_shards
+    start = time.time()
+    merge_shards(out, remove=True)
+    print(json.dumps(dict(work_s=time.time() - start)))
+
+
+def child_hook(out, num_images):
+    import torch.distributed as dist
+
+    from mmfreesolo.pseudo_labels.labelling import write_label_file
+    dist.init_process_group('gloo')
+    start = time.time()
+    write_label_file(None, records(num_images), [], out, run_info(num_images), 'train',
+                     CHUNK_SIZE, progress=False)
+    if dist.get_rank() == 0:
+        print(json.dumps(dict(work_s=time.time() - start)), flush=True)
+    dist.destroy_process_group()
+
+
+def private_mb(_):
+    """This process's private memory (USS) in MB: pages not shared with any other process."""
+    with open('/proc/self/smaps_rollup') as f:
+        fields = dict(re.findall(r'^(\w+):\s+(\d+) kB', f.read(), re.M))
+    return (int(fields['Private_Clean']) + int(fields['Private_Dirty'])) / 1024
+
+
+def child_dataset(labels, workers):
+    import resource
+
+    from mmdet.registry import DATASETS
+    from mmengine.registry import init_default_scope
+    from torch.utils.data import DataLoader
+
+    import mmfreesolo  # noqa: F401
+    init_default_scope('mmdet')
+    start = time.time()
+    dataset = DATASETS.build(dict(type='FreeMaskLabelDataset', ann_file=labels,
+                                  data_prefix=dict(img=''), pipeline=[]))
+    seconds = time.time() - start
+    main_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    main_uss = private_mb(None)
+    # each worker reads every image's data info of its share, then reports its private memory
+    per_worker = {}
+    loader = DataLoader(dataset, batch_size=64, num_workers=workers, collate_fn=private_mb)
+    for k, mb in enumerate(loader):
+        per_worker[k % workers] = max(per_worker.get(k % workers, 0), mb)
+    print(json.dumps(dict(images=len(dataset), build_s=seconds, main_peak_mb=main_mb,
+                          main_uss_mb=main_uss, worker_uss_mb=sorted(per_worker.values()))))
+
+
+def child_pipeline(config, labels, img_root, repeats):
+    """Every image of ``labels`` through the config's train pipeline and its data
+    preprocessor (training, batches of 2), ``repeats`` times; prints seconds per image."""
+    import torch
+    from mmdet.registry import DATASETS, MODELS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import mmfreesolo  # noqa: F401
+    if config.startswith('mmdet::'):
+        import mmdet
+        config = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs',
+                          config[len('mmdet::'):])
+    cfg = Config.fromfile(config)
+    init_default_scope('mmdet')
+    torch.set_num_threads(1)
+    dataset_cfg = cfg.train_dataloader.dataset
+    dataset_cfg.update(type='FreeMaskLabelDataset', ann_file=labels, data_root='',
+                       data_prefix=dict(img=img_root), metainfo=dict(classes=('object', )))
+    dataset = DATASETS.build(dataset_cfg)
+    preprocessor = MODELS.build(cfg.model.data_preprocessor)
+    torch.manual_seed(0)
+    start, count = time.time(), 0
+    for _ in range(int(repeats)):
+        for i in range(0, len(dataset) - 1, 2):
+            batch = [dataset[i], dataset[i + 1]]
+            collated = {key: [item[key] for item in batch] for key in batch[0]}
+            if isinstance(collated['inputs'][0], dict):  # MultiBranch: per branch
+                collated = {key: {b: [v[b] for v in values] for b in values[0]}
+                            for key, values in collated.items()}
+            preprocessor(collated, training=True)
+            count += 2
+    print(json.dumps(dict(images=count, s_per_image=(time.time() - start) / count)))
+
+
+def compare_pipelines(root, num_images):
+    """The recipe's train pipeline against mmdet's SOLOv2 multi-scale one, same images."""
+    import cv2
+
+    from mmfreesolo.pseudo_labels.label_file_stream import LabelFileStream
+    work = osp.join(root, 'pipeline')
+    img_root = osp.join(work, 'images') + os.sep
+    os.makedirs(img_root, exist_ok=True)
+    rng = np.random.default_rng(0)
+    pool = blob_annotations(rng)
+    sizes = list(IMAGE_SIZES)
+    count_p = np.array(MASKS_PER_IMAGE, dtype=float) / sum(MASKS_PER_IMAGE)
+    images, annotations = [], {}
+    for image_id in range(1, num_images + 1):
+        w, h = sizes[rng.choice(len(sizes), p=list(IMAGE_SIZES.values()))]
+        # smooth colour fields plus noise: decoding and augmenting cost what photos cost
+        small = rng.integers(0, 256, (h // 32 + 1, w // 32 + 1, 3), dtype=np.uint8)
+        image = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+        image = np.clip(image + rng.normal(0, 12, image.shape), 0, 255).astype(np.uint8)
+        cv2.imwrite(osp.join(img_root, f'{image_id:012d}.jpg'), image)
+        images.append(dict(id=image_id, file_name=f'{image_id:012d}.jpg', height=h, width=w))
+        annotations[image_id] = [
+            dict(pool[(w, h)][b], score=round(float(rng.uniform(0.5, 1)), 6))
+            for b in rng.integers(0, BLOBS_PER_SIZE, max(1, rng.choice(21, p=count_p)))]
+    labels = osp.join(work, 'labels.json')
+    stream = LabelFileStream(labels)
+    stream.add(images, annotations, [], 'synthetic')
+    stream.write({})
+    script = osp.abspath(__file__)
+    results = {}
+    for name, config in (('mmdet SOLOv2 ms-3x', 'mmdet::solov2/solov2_r50_fpn_ms-3x_coco.py'),
+                         ('FreeSOLO R50 recipe', 'configs/freesolo_r50_coco.py')):
+        seconds, mb, text = run_measured(
+            [script, '--child', 'pipeline', config, labels, img_root, '1'],
+            env=dict(os.environ, OMP_NUM_THREADS='1'))
+        found = last_json(text)
+        results[name] = (found['s_per_image'], mb)
+        print(f'{name}: {found["s_per_image"] * 1000:.0f} ms per image '
+              f'({found["images"]} images, loading, augmenting and the data preprocessor, one '
+              f'thread), peak RSS {mb:.0f} MB', flush=True)
+    (ref_s, ref_mb), (ours_s, ours_mb) = results.values()
+    print(f'recipe / SOLOv2: time per image x{ours_s / ref_s:.2f}, '
+          f'peak RSS x{ours_mb / ref_mb:.2f}')
+
+
+# ----------------------------------------------------------------------------- the benchmark
+
+def one_count(root, num_images, num_shards, workers, ranks):
+    work = osp.join(root, f'n{num_images}')
+    shutil.rmtree(work, ignore_errors=True)
+    labels = osp.join(work, 'free_mask', 'train.json')
+    hook_labels = osp.join(work, 'round_1', 'self_training_labels.json')
+    row = dict(images=num_images)
+    start = time.time()
+    v1_extra, no_emb = synthesise(labels, num_images, num_shards, hook_labels + '.parts')
+    row['synth_s'] = time.time() - start
+
+    script = osp.abspath(__file__)
+    _, row['shards_mb'], text = run_measured(
+        [script, '--child', 'shards', labels, str(num_images), str(num_shards)])
+    row['shards_s'] = last_json(text)['work_s']
+    _, row['merge_mb'], text = run_measured([script, '--child', 'merge', labels])
+    row['merge_s'] = last_json(text)['work_s']
+    row['file_mb'] = osp.getsize(labels) / 2 ** 20
+    row['file_v1_mb'] = (osp.getsize(labels) + v1_extra) / 2 ** 20
+    row['file_no_emb_mb'] = (osp.getsize(labels) - no_emb) / 2 ** 20
+
+    _, row['dataset_mb'], text = run_measured(
+        [script, '--child', 'dataset', labels, str(workers)])
+    found = last_json(text)
+    row['dataset_s'] = found['build_s']
+    row['worker_mb'] = max(found['worker_uss_mb'])
+
+    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=str(29500 + num_images % 500),
+               WORLD_SIZE=str(ranks))
+    procs = []
+    for rank in range(ranks):
+        procs.append(subprocess.Popen(
+            [sys.executable, script, '--child', 'hook', hook_labels, str(num_images)],
+            cwd=ROOT, env=dict(env, RANK=str(rank), LOCAL_RANK=str(rank)),
+            stdout=subprocess.PIPE if rank == 0 else subprocess.DEVNULL))
+    text = procs[0].stdout.read().decode()
+    peaks = []
+    for proc in procs:
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status):
+            sys.exit('the hook label writing failed')
+        peaks.append(usage.ru_maxrss / 1024)
+    row['hook_s'] = last_json(text)['work_s']
+    row['hook_mb'] = max(peaks)
+    if osp.getsize(hook_labels) != osp.getsize(labels):
+        sys.exit('the round file and the merged file should hold the same labels')
+    shutil.rmtree(work)
+    return row
+
+
+def last_json(text):
+    return json.loads(text.strip().splitlines()[-1])
+
+
+def baseline_mb():
+    """Peak RSS of a process that only imports what the measured ones import."""
+    _, mb, _ = run_measured(['-c', 'import torch.distributed, mmdet.datasets, mmfreesolo'])
+    return mb
+
+
+COLUMNS = [('images', '{:d}'), ('synth_s', '{:.0f}'), ('shards_s', '{:.1f}'),
+           ('shards_mb', '{:.0f}'), ('merge_s', '{:.1f}'), ('merge_mb', '{:.0f}'),
+           ('file_mb', '{:.0f}'), ('file_v1_mb', '{:.0f}'), ('file_no_emb_mb', '{:.0f}'),
+           ('dataset_s', '{:.1f}'),
+           ('dataset_mb', '{:.0f}'), ('worker_mb', '{:.0f}'), ('hook_s', '{:.1f}'),
+           ('hook_mb', '{:.0f}')]
+
+
+def print_table(rows, base):
+    print(f'\npeak RSS in MB per process (a process that only imports: {base:.0f} MB); '
+          'worker_mb: private memory of the busiest dataloader worker; times in s')
+    print('| ' + ' | '.join(name for name, _ in COLUMNS) + ' |')
+    print('|' + '---|' * len(COLUMNS))
+    for row in rows:
+        print('| ' + ' | '.join(fmt.format(row[name]) for name, fmt in COLUMNS) + ' |')
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        print(f'\nfrom {first["images"]} to {last["images"]} images, per image:')
+        for name in ('shards_s', 'merge_s', 'dataset_s', 'hook_s'):
+            ratio = (last[name] / last['images']) / (first[name] / first['images'])
+            print(f'  {name}: x{ratio:.2f}')
+        for name in ('merge_mb', 'dataset_mb', 'worker_mb', 'hook_mb'):
+            print(f'  {name}: {first[name]:.0f} -> {last[name]:.0f} MB')
+        print(f'  label file / same labels with 128 JSON numbers per embedding: '
+              f'{last["file_mb"] / last["file_v1_mb"]:.2f} (without embeddings: '
+              f'{last["file_no_emb_mb"] / last["file_v1_mb"]:.2f})')
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == '--child':
+        kind, rest = sys.argv[2], sys.argv[3:]
+        {'shards': lambda: child_shards(rest[0], int(rest[1]), int(rest[2])),
+         'hook': lambda: child_hook(rest[0], int(rest[1])),
+         'merge': lambda: child_merge(rest[0]),
+         'dataset': lambda: child_dataset(rest[0], int(rest[1])),
+         'pipeline': lambda: child_pipeline(*rest)}[kind]()
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--out', required=True)
+    parser.add_argument('--counts', type=int, nargs='+', default=[1000, 10000, 50000, 241690])
+    parser.add_argument('--shards', type=int, default=64)
+    parser.add_argument('--workers', type=int, default=4)
+    parser.add_argument('--ranks', type=int, default=2)
+    parser.add_argument('--pipeline', type=int, default=0, metavar='N',
+                        help='compare the train pipelines on N generated images instead')
+    args = parser.parse_args()
+    out = osp.abspath(args.out)
+    if args.pipeline:
+        compare_pipelines(out, args.pipeline)
+        return
+    base = baseline_mb()
+    rows = []
+    for count in args.counts:
+        rows.append(one_count(out, count, args.shards, args.workers, args.ranks))
+        print(json.dumps(rows[-1]), flush=True)
+    print_table(rows, base)
+
+
+if __name__ == '__main__':
+    main()
