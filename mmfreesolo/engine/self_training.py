@@ -48,6 +48,7 @@ from ..adaptations import finish_distributed
 from ..checkpoints import checkpoint_progress
 from ..errors import UserInputError
 from ..evaluation.class_agnostic_eval import evaluate_label_file
+from ..fileio.coco_file_scan import scan_coco_file
 from ..fileio.configs import annotated_dataset, check_dataset_files, dataset_paths, load_config
 from ..fileio.json_files import read_json, write_json_atomic
 from ..pseudo_labels.image_records import list_images
@@ -96,10 +97,16 @@ class _FinalValMetrics(Hook):
 
 def _label_counts(path: str, min_score: float = 0.0) -> dict:
     """Images and masks of a label file, and the masks a dataset with ``min_score`` uses."""
-    labels = read_json(path)
-    used = sum(ann.get('score', 1.0) >= min_score for ann in labels['annotations'])
-    return dict(num_images=len(labels['images']), num_masks=len(labels['annotations']),
-                num_masks_used=used)
+    counts = dict(num_images=0, num_masks=0, num_masks_used=0)
+    for element in scan_coco_file(path):  # a scan: COCO's label files take gigabytes
+        if element.index is None:
+            continue
+        if element.key == 'images':
+            counts['num_images'] += 1
+        elif element.key == 'annotations':
+            counts['num_masks'] += 1
+            counts['num_masks_used'] += element.value.get('score', 1.0) >= min_score
+    return counts
 
 
 def _say(message: str) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
 from ..errors import UserInputError
-from ..fileio.coco_files import check_coco_file
+from ..fileio.coco_file_scan import check_coco_file_scan
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,9 @@ def list_images(images_dir: Optional[str] = None,
     if ann_file is not None:
         if img_root is None:
             raise UserInputError(f'{ann_file}: give the folder its file_names are relative to')
-        data = check_coco_file(ann_file)
+        images = check_coco_file_scan(ann_file).images  # train2017's json: 860k polygons
         return [ImageRecord(img['id'], img['file_name'], osp.join(img_root, img['file_name']))
-                for img in data['images']]
+                for img in images]
     if not osp.isdir(images_dir):
         raise UserInputError(f'{images_dir}: no such folder')
     names = []
