@@ -382,7 +382,9 @@ def print_table(rows, base):
     for row in rows:
         print('| ' + ' | '.join(fmt.format(row[name]) for name, fmt in COLUMNS) + ' |')
     if len(rows) > 1:
-        first, last = rows[0], rows[-1]
+        # growth from 10k images (or the smallest count), where fixed costs no longer dominate
+        first = next((row for row in rows if row['images'] == 10000), rows[0])
+        last = rows[-1]
         print(f'\nfrom {first["images"]} to {last["images"]} images, per image:')
         for name in ('shards_s', 'merge_s', 'dataset_s', 'hook_s'):
             ratio = (last[name] / last['images']) / (first[name] / first['images'])

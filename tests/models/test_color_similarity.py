@@ -50,3 +50,26 @@ def test_uniform_image_is_fully_similar_inside():
     sim = color_similarity(batch)
     assert sim[0, 4, 5, 3].item() < 0.01  # cell (5, 3) and its right neighbour (5, 5)
     assert sim[0, 4, 5, 6].item() == pytest.approx(1.0)
+
+
+def test_preprocessor_similarity_is_that_of_the_padded_input_image():
+    """The preprocessor pools before it undoes the normalisation (both linear): the similarity
+    is still that of the padded RGB image, the padding at the mean colour."""
+    from mmdet.registry import MODELS
+    from mmdet.structures import DetDataSample
+
+    import mmfreesolo  # noqa: F401
+    mean, std = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
+    pre = MODELS.build(dict(type='FreeSOLODataPreprocessor', mean=mean, std=std,
+                            bgr_to_rgb=True, pad_size_divisor=32, mask_stride=4))
+    gen = torch.Generator().manual_seed(0)
+    images = [torch.randint(0, 256, (3, 50, 70), generator=gen, dtype=torch.uint8),
+              torch.randint(0, 256, (3, 64, 40), generator=gen, dtype=torch.uint8)]
+    samples = [DetDataSample(metainfo=dict(img_shape=tuple(i.shape[1:]))) for i in images]
+    data = pre(dict(inputs=images, data_samples=samples), training=True)
+    padded = torch.tensor(mean)[:, None, None].expand(2, 3, 64, 96).clone()
+    for k, image in enumerate(images):
+        padded[k, :, :image.shape[1], :image.shape[2]] = image.flip(0).float()  # BGR -> RGB
+    expected = color_similarity(padded, 4, 3, 2)
+    for k, sample in enumerate(data['data_samples']):
+        torch.testing.assert_close(sample.color_similarity, expected[k], atol=1e-5, rtol=1e-4)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+import torch.nn.functional as F
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.registry import MODELS
 
@@ -38,12 +39,14 @@ class FreeSOLODataPreprocessor(DetDataPreprocessor):
             data = self.join_branches(data)
         data = super().forward(data, training)
         if training:
-            # undo the normalisation: the padding becomes the mean colour, as in the input
-            rgb = data['inputs'] * self.std + self.mean
+            # undo the normalisation (the padding becomes the mean colour, as in the input)
+            # after the average pooling that the similarity starts with: both are linear, and
+            # the pooled image is mask_stride**2 times smaller
+            pooled = F.avg_pool2d(data['inputs'], self.mask_stride, self.mask_stride)
+            rgb = pooled * self.std + self.mean
             if not self._channel_conversion:
                 rgb = rgb.flip(1)
-            similarity = color_similarity(rgb, self.mask_stride, self.pairwise_size,
-                                          self.pairwise_dilation)
+            similarity = color_similarity(rgb, 1, self.pairwise_size, self.pairwise_dilation)
             for sample, sim in zip(data['data_samples'], similarity):
                 sample.set_field(sim, 'color_similarity')
         return data
