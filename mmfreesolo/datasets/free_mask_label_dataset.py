@@ -14,8 +14,7 @@ from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
 from ..errors import UserInputError
-from ..fileio.coco_file_scan import scan_coco_file
-from ..fileio.coco_files import check_annotation, check_category, check_image
+from ..fileio.coco_file_scan import check_coco_file_scan
 from ..pseudo_labels.label_file import decode_embedding
 
 
@@ -67,34 +66,19 @@ class FreeMaskLabelDataset(CocoDataset):
     def load_data_list(self) -> List[dict]:
         """One scan of the file: per image (in the file's order) its fields and ``spans``,
         the (K, 2) byte spans of its kept annotations in the file's order."""
-        path = self.ann_file
-        images, categories, image_ids = [], [], set()
         fields = {key: array(code) for key, code in (
             ('image_id', 'q'), ('category_id', 'q'), ('id', 'q'), ('start', 'q'), ('end', 'q'),
             ('x', 'd'), ('y', 'd'), ('w', 'd'), ('h', 'd'), ('area', 'd'), ('score', 'd'),
             ('ignore', 'b'))}
-        for element in scan_coco_file(path):
-            if element.index is None:
-                if element.key in ('images', 'categories', 'annotations') \
-                        and not isinstance(element.value, list):
-                    raise UserInputError(f"{path}: '{element.key}' is not a list")
-                continue
-            if element.key == 'images':
-                check_image(path, element.index, element.value, image_ids)
-                images.append(element.value)
-            elif element.key == 'categories':
-                check_category(path, element.index, element.value)
-                categories.append(element.value)
-            elif element.key == 'annotations':
-                self._index_annotation(element, fields)
-        return self._data_list(images, categories,
+        summary = check_coco_file_scan(
+            self.ann_file, on_annotation=lambda element: self._index_annotation(element, fields))
+        return self._data_list(summary.images, summary.categories,
                                {k: np.frombuffer(v, dtype=np.int64 if v.typecode == 'q' else
                                                  np.float64 if v.typecode == 'd' else np.int8)
                                 for k, v in fields.items()})
 
     def _index_annotation(self, element, fields: dict) -> None:
         ann, where = element.value, f'{self.ann_file}: annotation {element.value.get("id")}'
-        check_annotation(self.ann_file, element.index, ann, None, None)
         if not isinstance(ann.get('bbox'), list):
             raise UserInputError(f'{where} has no bbox')
         score = ann.get('score', 1.0)
@@ -118,16 +102,10 @@ class FreeMaskLabelDataset(CocoDataset):
         ids = ann['id'][ann['id'] >= 0]
         if self.ANN_ID_UNIQUE and len(np.unique(ids)) != len(ids):
             raise UserInputError(f'{self.ann_file}: annotation ids are not unique')
+        # every annotation's image is listed (checked by the scan): its position in ``images``
         order = np.array([img['id'] for img in images], dtype=np.int64)
         by_id = np.argsort(order)
         slot = np.searchsorted(order[by_id], ann['image_id'])
-        slot = np.minimum(slot, max(len(order) - 1, 0))
-        known = (order[by_id][slot] == ann['image_id']) if len(order) else \
-            np.zeros(len(slot), bool)
-        if not known.all():
-            first = int(np.flatnonzero(~known)[0])
-            raise UserInputError(f'{self.ann_file}: annotations[{first}] refers to image_id '
-                                 f'{ann["image_id"][first]}, which is not in images')
         image = by_id[slot]  # position of each annotation's image in ``images``
         width = np.array([img['width'] for img in images], np.float64)[image]
         height = np.array([img['height'] for img in images], np.float64)[image]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from array import array
-from typing import Any, Iterator, NamedTuple, Optional
+from typing import Any, Callable, Iterator, NamedTuple, Optional
 
 import numpy as np
 
@@ -151,9 +151,16 @@ class CocoFileSummary(NamedTuple):
     annotation_image_ids: np.ndarray   # (A, ) int64, in file order
 
 
-def check_coco_file_scan(path: str) -> CocoFileSummary:
+def check_coco_file_scan(path: str,
+                         on_annotation: Optional[Callable[[Element], None]] = None
+                         ) -> CocoFileSummary:
     """The checks of :func:`~.coco_files.check_coco_file`, on a scan of ``path``: memory does
-    not grow with the annotations' size (masks are checked and dropped one by one)."""
+    not grow with the annotations' size (masks are checked and dropped one by one).
+
+    Args:
+        on_annotation: called with each annotation's :class:`Element` once it is checked (its
+            image and category are checked to be listed at the end of the file).
+    """
     images, categories = [], []
     image_ids, category_ids = set(), set()
     ann_images, ann_categories = array('q'), array('q')
@@ -177,6 +184,8 @@ def check_coco_file_scan(path: str) -> CocoFileSummary:
         elif element.key == 'annotations':
             ann = element.value
             check_annotation(path, element.index, ann, None, None)
+            if on_annotation is not None:
+                on_annotation(element)
             ann_images.append(ann['image_id'])
             ann_categories.append(ann['category_id'])
     for key in ('images', 'categories'):
