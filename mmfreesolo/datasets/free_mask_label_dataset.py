@@ -50,7 +50,6 @@ class FreeMaskLabelDataset(CocoDataset):
                  filter_cfg: dict = dict(filter_empty_gt=True), **kwargs) -> None:
         self.min_score = min_score
         self.with_embeddings = with_embeddings
-        self._file = None  # (pid, file descriptor): each worker process opens its own
         super().__init__(*args, filter_cfg=filter_cfg, **kwargs)
 
     def full_init(self) -> None:
@@ -152,14 +151,17 @@ class FreeMaskLabelDataset(CocoDataset):
     def _read(self, spans: np.ndarray) -> List[bytes]:
         if not len(spans):
             return []
-        if self._file is None or self._file[0] != os.getpid():
-            self._file = (os.getpid(), os.open(self.ann_file, os.O_RDONLY))
-        fd = self._file[1]
-        first, last = int(spans[0, 0]), int(spans[-1, 1])
-        if 0 <= last - first <= 2 * int((spans[:, 1] - spans[:, 0]).sum()) + 4096:
-            block = os.pread(fd, last - first, first)  # one image's labels lie together
-            return [block[s - first:e - first] for s, e in spans.tolist()]
-        return [os.pread(fd, e - s, s) for s, e in spans.tolist()]
+        # opened per image (microseconds against the pipeline's milliseconds): no descriptor
+        # to share between forked workers or copies of the dataset
+        fd = os.open(self.ann_file, os.O_RDONLY)
+        try:
+            first, last = int(spans[0, 0]), int(spans[-1, 1])
+            if 0 <= last - first <= 2 * int((spans[:, 1] - spans[:, 0]).sum()) + 4096:
+                block = os.pread(fd, last - first, first)  # one image's labels lie together
+                return [block[s - first:e - first] for s, e in spans.tolist()]
+            return [os.pread(fd, e - s, s) for s, e in spans.tolist()]
+        finally:
+            os.close(fd)
 
     def _instance(self, ann: dict) -> dict:
         x1, y1, w, h = ann['bbox']
@@ -177,7 +179,3 @@ class FreeMaskLabelDataset(CocoDataset):
         except (KeyError, TypeError, ValueError, binascii.Error):
             raise UserInputError(f'{self.ann_file}: annotation {ann.get("id")} has no readable '
                                  'embedding ("emb")') from None
-
-    def __del__(self) -> None:
-        if getattr(self, '_file', None) is not None and self._file[0] == os.getpid():
-            os.close(self._file[1])
