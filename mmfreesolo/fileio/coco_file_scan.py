@@ -8,6 +8,7 @@ spans let a reader come back for an element later (``os.pread``) instead of keep
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from array import array
@@ -129,7 +130,7 @@ def scan_coco_file(path: str) -> Iterator[Element]:
                             reader.pos += 1
                             yield Element(key, None, [], start, reader.base + reader.pos)
                         else:
-                            for index in range(2 ** 62):
+                            for index in itertools.count():
                                 yield reader.value()._replace(key=key, index=index)
                                 if reader.expect(',]') == ']':
                                     break
