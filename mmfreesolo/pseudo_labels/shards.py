@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Sequence
 
 from ..errors import UserInputError
 from ..fileio.coco_file_scan import scan_coco_file
+from ..fileio.coco_files import check_annotation, check_image
 from ..fileio.json_files import read_json, write_json_atomic
 from .label_file import FORMAT_VERSION, label_file_complete, manifest, manifest_path
 from .label_file_stream import LabelFileStream
@@ -104,10 +105,9 @@ def _add_shard(path: str, stream: LabelFileStream, path_of: Dict[int, str]) -> d
         raise UserInputError(f'{path}: shard {shard_id} is given twice (also {path_of[shard_id]})')
     path_of[shard_id] = path
     stream.add_skipped(info.get('skipped', []), path)
-    images, added = {}, set()
-    group = []
+    images, image_ids, added, group = {}, set(), set(), []
 
-    def add_group():
+    def add_group(group: List[dict]) -> None:
         if not group:
             return
         image_id = group[0]['image_id']
@@ -125,13 +125,15 @@ def _add_shard(path: str, stream: LabelFileStream, path_of: Dict[int, str]) -> d
         if element.index is None:
             continue
         if element.key == 'images':
+            check_image(path, element.index, element.value, image_ids)
             images[element.value['id']] = element.value
         elif element.key == 'annotations':
+            check_annotation(path, element.index, element.value, None, None)
             if group and element.value['image_id'] != group[0]['image_id']:
-                add_group()
+                add_group(group)
                 group = []
             group.append(element.value)
-    add_group()
+    add_group(group)
     for image_id, image in images.items():
         if image_id not in added:
             stream.add_image(image, [], path)
