@@ -133,3 +133,18 @@ def test_stream_refuses_an_id_given_twice_and_leaves_no_file(tmp_path):
     with pytest.raises(UserInputError, match='an image id appears twice'):
         stream.write({})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_malformed_shard_is_one_clear_error(tmp_path):
+    shards = make_shards(random.Random(5))
+    del shards[1]['images'][0]['id']
+    out = write_shards(tmp_path, shards)
+    with pytest.raises(UserInputError, match=r'shard-001-of-003.json: images\[0\] needs an '
+                                             'integer id'):
+        merge_shards(str(out))
+    shards = make_shards(random.Random(5))
+    shards[2]['annotations'][0]['image_id'] = 'x'
+    out = write_shards(tmp_path, shards)
+    with pytest.raises(UserInputError, match=r"annotations\[0\] refers to image_id 'x'"):
+        merge_shards(str(out))
+    assert not out.exists()
