@@ -149,7 +149,6 @@ class CocoFileSummary(NamedTuple):
     """What a checking scan keeps: small, whatever the number of annotations."""
     images: list            # the image entries
     categories: list        # the category entries
-    annotation_image_ids: np.ndarray   # (A, ) int64, in file order
 
 
 def check_coco_file_scan(path: str,
@@ -202,4 +201,4 @@ def check_coco_file_scan(path: str,
         if len(unknown):
             raise UserInputError(f'{path}: annotations[{unknown[0]}] refers to {key} '
                                  f'{ids[unknown[0]]}, which is not in {listed}')
-    return CocoFileSummary(images, categories, ann_images)
+    return CocoFileSummary(images, categories)
