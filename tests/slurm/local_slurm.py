@@ -40,13 +40,18 @@ def wait_until(condition, timeout: float, what: str) -> None:
 
 
 def release_requeued(job_id: str, timeout: float = 120) -> None:
-    """Slurm makes a requeued job eligible 120 s after the requeue; start it as soon as it is
-    pending again."""
+    """Slurm makes a requeued job eligible 120 s after the requeue; start it soon after it is
+    pending again.
+
+    Not at once: slurmd refuses to launch a job whose start time (in whole seconds) is not later
+    than the time its previous run was killed ("Job N already killed, do not launch batch job"),
+    and the job then ends FAILED without running. Two seconds put the start in a later second."""
     def pending():
         reason = subprocess.run(['squeue', '-h', '-j', job_id, '-o', '%r'], capture_output=True,
                                 text=True).stdout.strip()
         return reason == 'BeginTime'
     wait_until(pending, timeout, f'job {job_id} to be requeued')
+    time.sleep(2)
     subprocess.run(['scontrol', 'update', f'JobId={job_id}', 'StartTime=now'], check=True)
 
 
@@ -62,9 +67,10 @@ def requeued_near_the_time_limit(command: List[str], env: Dict[str, str], work: 
     wait_until(lambda: (work / 'last_checkpoint').exists(), 300, 'the first checkpoint')
     subprocess.run(['scancel', '--batch', '--signal', 'USR1', job_id], check=True)
     release_requeued(job_id)
-    assert wait_for_job(job_id) == 'COMPLETED'
+    state = wait_for_job(job_id)
     (log, ) = logs.glob(f'*-{job_id}.out')
     text = log.read_text()
+    assert state == 'COMPLETED', f'job {job_id} ended {state}; its log ends:\n{text[-3000:]}'
     assert f'time limit near: requeueing job {job_id}' in text
     assert text.count('Distributed training: True') == 2, 'two starts, each distributed'
     assert re.search(r'resumed epoch: 0, iter: [1-9]', text)
