@@ -42,7 +42,7 @@ model = dict(
     min_center_y=0.2,
     max_width_ratio=0.95,
     score_thr=0.7,
-    emb_dim=128,
+    emb_dim=0,  # the release writes 128-d embeddings for a loss it multiplies by zero
     upsampling='stretch',  # the valid cell grid resized straight to the image
     filters='release')  # mean occupied row > 0.2 H, occupied columns < 0.95 W
 

@@ -56,6 +56,7 @@ def images(tmp_path_factory):
 def model_and_items(request, images):
     torch.manual_seed(0)
     cfg = BACKBONES[request.param]()
+    cfg.model.emb_dim = 128  # the embeddings are compared too
     model = build_free_mask(cfg)
     dataset = ImagesToLabel(images, cfg.test_pipeline)
     order = [0, 2, 4, 1, 3, 5]  # mixed shapes in every batch

@@ -52,13 +52,28 @@ def test_label_file_is_coco_with_mask2bbox(single_run, images):
                                ys.max() - ys.min() + 1]
         assert ann['area'] == mask.sum()
         assert 0.5 <= ann['score'] <= 1  # the config's score_thr
-        assert decode_embedding(ann['emb']).shape == (128, )
+        assert 'emb' not in ann, 'embeddings are written only when asked'
     info = data['info']
     assert info['num_images'] == 24 and info['num_masks'] == len(data['annotations'])
     assert info['skipped'] == [] and len(info['checkpoint_sha256']) == 64
     assert info['checkpoint_sha256'].startswith('b0353104')  # torchvision's file
     assert info['model']['type'] == 'FreeMask' and 'shard' not in info
     assert not (single_run.parent / 'labels.json.parts').exists()
+
+
+def test_embeddings_when_asked(images, tmp_path):
+    folder = tmp_path / 'imgs'
+    folder.mkdir()
+    for path in sorted(images.iterdir())[:4]:
+        (folder / path.name).symlink_to(path)
+    out = tmp_path / 'labels.json'
+    free_mask([CONFIG, '--images', str(folder), '--out', str(out), '--workers', '0',
+               '--no-progress', '--cfg-options', 'model.emb_dim=128'])
+    annotations = json.loads(out.read_text())['annotations']
+    assert annotations
+    for ann in annotations:
+        emb = decode_embedding(ann['emb'])
+        assert emb.shape == (128, ) and abs(np.linalg.norm(emb) - 1) < 1e-2
 
 
 def test_second_run_does_nothing(single_run, images, capsys):

@@ -50,7 +50,8 @@ class FreeSOLOHead(SOLOV2Head):
 
     The paper also describes a semantic-embedding loss on the category branch; the authors'
     release multiplies it by zero, so the published numbers were trained without it, and it is
-    not built here (Free Mask still writes each mask's embedding into the label file).
+    not built here (Free Mask writes each mask's embedding into the label file when asked:
+    ``model.emb_dim=128`` in its config).
 
     The pairwise term's warm-up follows the training iteration, read from mmengine's
     ``MessageHub`` as mmdet's BoxInst does (so it resumes with the Runner's iteration).
