@@ -1,9 +1,11 @@
 """The pseudo-label file: a COCO json of class-agnostic masks, and the manifest beside it.
 
-Layout: category 1 "object"; per annotation an RLE mask at the image's resolution, its XYWH box
-and area computed from the mask, ``score`` (decayed maskness) and, when computed, ``emb``: the
-mask's embedding as base64 of little-endian float16 (about a quarter of the text that the same
-vector takes as JSON numbers, which dominated a COCO-scale file; version 1 files hold a list of
+Layout: compact JSON, keys in the order annotations, images, info, categories (written as
+:mod:`.label_file_stream` streams them); category 1 "object"; per annotation an RLE mask at the
+image's resolution, its XYWH box and area computed from the mask (integers), ``score`` (decayed
+maskness) and, when asked for (the Free Mask model's ``emb_dim``), ``emb``: the mask's
+embedding as base64 of little-endian float16 (about a quarter of the text that the same vector
+takes as JSON numbers, which dominated a COCO-scale file; version 1 files hold a list of
 numbers, and :func:`decode_embedding` reads both).
 ``info`` records the run (config, checkpoint and its sha256, the image list's digest), counts
 and the skipped files. The manifest (``<stem>.manifest.json``) holds the counts at a glance:

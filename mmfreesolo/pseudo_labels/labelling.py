@@ -198,14 +198,16 @@ def label_chunks(model,
 
 def stream_chunks(parts: str, chunk_ids: Sequence[int], stream: LabelFileStream
                   ) -> Dict[str, int]:
-    """Add those chunks to ``stream``, one chunk file at a time; returns the dropped counts."""
+    """Add those chunks to ``stream``, one chunk file at a time, each chunk's images by id;
+    returns the dropped counts."""
     dropped = Counter()
     for k in sorted(chunk_ids):
         path = chunk_file(parts, k)
         if not osp.isfile(path):
             raise UserInputError(f'{path} is missing: the labelling of chunk {k} did not finish')
         part = read_json(path)
-        stream.add(part['images'], {int(i): anns for i, anns in part['annotations'].items()},
+        stream.add(sorted(part['images'], key=lambda img: img['id']),
+                   {int(i): anns for i, anns in part['annotations'].items()},
                    part['skipped'], path)
         dropped.update(part.get('dropped', {}))
     if stream.skipped and not stream.num_images:
@@ -287,9 +289,12 @@ def write_label_file(model,
                  progress=progress and rank == 0)
     barrier()
     if rank == 0:
-        stream = LabelFileStream(target)
-        dropped = stream_chunks(parts, list(shard_chunks), stream)
-        written = stream.write(info)
+        # chunks follow the records' order: when their ids increase too (an image folder, a
+        # label file), the annotations go straight to the file, without a spill file
+        in_id_order = all(a.id < b.id for a, b in zip(records, records[1:]))
+        with LabelFileStream(target, in_id_order) as stream:
+            dropped = stream_chunks(parts, list(shard_chunks), stream)
+            written = stream.write(info)
         write_json_atomic(manifest_path(target),
                           manifest(target, written, stream.masks_per_image, dropped,
                                    **(manifest_extra or {})), indent=2)

@@ -53,28 +53,28 @@ def merge_shards(out: str, shard_files: Optional[Sequence[str]] = None,
             if not path.endswith('.manifest.json'))
         if not shard_files:
             raise UserInputError(f'no shard files next to {out} ({stem}.shard-*-of-*.json)')
-    stream = LabelFileStream(out)
-    run, path_of, info, dropped = None, {}, None, Counter()
-    for path in shard_files:
-        shard_info = _add_shard(path, stream, path_of)
-        shard = shard_info['shard']
-        if run not in (None, (shard['num_shards'], shard_info['source']['list_sha256'])):
-            raise UserInputError('the shards come from different runs (shard count or image '
-                                 'list differ)')
-        run = (shard['num_shards'], shard_info['source']['list_sha256'])
-        if shard['shard_id'] == 0:
-            info = {k: v for k, v in shard_info.items()
-                    if k not in ('shard', 'num_images', 'num_masks', 'skipped')}
-        if osp.isfile(manifest_path(path)):
-            dropped.update(read_json(manifest_path(path)).get('dropped', {}))
-    missing = sorted(set(range(run[0])) - set(path_of))
-    if missing:
-        raise UserInputError(f'shards {missing} of {run[0]} are missing')
-    expected = info['source']['num_images']
-    found = stream.num_images + len(stream.skipped)
-    if found != expected:
-        raise UserInputError(f'the shards hold {found} images, the run has {expected}')
-    info = stream.write(info)
+    with LabelFileStream(out) as stream:
+        run, path_of, info, dropped = None, {}, None, Counter()
+        for path in shard_files:
+            shard_info = _add_shard(path, stream, path_of)
+            shard = shard_info['shard']
+            if run not in (None, (shard['num_shards'], shard_info['source']['list_sha256'])):
+                raise UserInputError('the shards come from different runs (shard count or image '
+                                     'list differ)')
+            run = (shard['num_shards'], shard_info['source']['list_sha256'])
+            if shard['shard_id'] == 0:
+                info = {k: v for k, v in shard_info.items()
+                        if k not in ('shard', 'num_images', 'num_masks', 'skipped')}
+            if osp.isfile(manifest_path(path)):
+                dropped.update(read_json(manifest_path(path)).get('dropped', {}))
+        missing = sorted(set(range(run[0])) - set(path_of))
+        if missing:
+            raise UserInputError(f'shards {missing} of {run[0]} are missing')
+        expected = info['source']['num_images']
+        found = stream.num_images + len(stream.skipped)
+        if found != expected:
+            raise UserInputError(f'the shards hold {found} images, the run has {expected}')
+        info = stream.write(info)
     written = manifest(out, info, stream.masks_per_image, dropped)
     write_json_atomic(manifest_path(out), written, indent=2)
     if remove:
@@ -88,12 +88,36 @@ def merge_shards(out: str, shard_files: Optional[Sequence[str]] = None,
 def _add_shard(path: str, stream: LabelFileStream, path_of: Dict[int, str]) -> dict:
     """Add one shard file to ``stream``, an element at a time; returns its ``info``.
 
-    A shard as :func:`~.labelling.write_label_file` writes it: ``info`` first, then the images,
-    then the annotations grouped by image. ``path_of`` (shard id -> file) gets this one.
+    A shard as :func:`~.labelling.write_label_file` writes it: the annotations grouped by image,
+    the images and ``info`` (a shard's ``shard`` entry and format version), in any order.
+    ``path_of`` (shard id -> file) gets this one.
     """
-    elements = scan_coco_file(path)
-    first = next(elements, None)
-    info = first.value if first is not None and first.key == 'info' else None
+    info, images, image_ids, annotated, group = None, [], set(), set(), []
+
+    def add_group(group: List[dict]) -> None:
+        if not group:
+            return
+        image_id = group[0]['image_id']
+        if image_id in annotated:
+            raise UserInputError(f'{path}: the annotations of image_id {image_id} are not '
+                                 'together (not a shard written by tools/free_mask.py)')
+        annotated.add(image_id)
+        stream.add_annotations(image_id, group)
+
+    for element in scan_coco_file(path):
+        if element.index is None:
+            if element.key == 'info':
+                info = element.value
+        elif element.key == 'images':
+            check_image(path, element.index, element.value, image_ids)
+            images.append(element.value)
+        elif element.key == 'annotations':
+            check_annotation(path, element.index, element.value, None, None)
+            if group and element.value['image_id'] != group[0]['image_id']:
+                add_group(group)
+                group = []
+            group.append(element.value)
+    add_group(group)
     if not isinstance(info, dict) or not isinstance(info.get('shard'), dict):
         raise UserInputError(f'{path}: not a shard of a Free Mask label file')
     if info.get('version') != FORMAT_VERSION:
@@ -104,37 +128,11 @@ def _add_shard(path: str, stream: LabelFileStream, path_of: Dict[int, str]) -> d
     if shard_id in path_of:
         raise UserInputError(f'{path}: shard {shard_id} is given twice (also {path_of[shard_id]})')
     path_of[shard_id] = path
+    unlisted = sorted(annotated - image_ids)
+    if unlisted:
+        raise UserInputError(f'{path}: an annotation refers to image_id {unlisted[0]}, which '
+                             'is not in its images')
     stream.add_skipped(info.get('skipped', []), path)
-    images, image_ids, added, group = {}, set(), set(), []
-
-    def add_group(group: List[dict]) -> None:
-        if not group:
-            return
-        image_id = group[0]['image_id']
-        if image_id not in images:
-            raise UserInputError(f'{path}: an annotation refers to image_id {image_id}, which '
-                                 'is not in its images')
-        if image_id in added:
-            raise UserInputError(f'{path}: the annotations of image_id {image_id} are not '
-                                 'together after the images (not a shard written by '
-                                 'tools/free_mask.py)')
-        added.add(image_id)
-        stream.add_image(images[image_id], group, path)
-
-    for element in elements:
-        if element.index is None:
-            continue
-        if element.key == 'images':
-            check_image(path, element.index, element.value, image_ids)
-            images[element.value['id']] = element.value
-        elif element.key == 'annotations':
-            check_annotation(path, element.index, element.value, None, None)
-            if group and element.value['image_id'] != group[0]['image_id']:
-                add_group(group)
-                group = []
-            group.append(element.value)
-    add_group(group)
-    for image_id, image in images.items():
-        if image_id not in added:
-            stream.add_image(image, [], path)
+    for image in images:
+        stream.add_image(image, [], path)
     return info

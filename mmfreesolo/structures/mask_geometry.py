@@ -13,9 +13,10 @@ import pycocotools.mask as mask_utils
 
 
 def mask_to_annotation(mask: np.ndarray) -> Dict:
-    """COCO fields of one binary (H, W) mask: compressed RLE, XYWH box and area from the mask."""
+    """COCO fields of one binary (H, W) mask: compressed RLE, XYWH box and area from the mask
+    (whole pixels, so written as integers)."""
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    box = mask_utils.toBbox(rle).tolist()
-    area = float(mask_utils.area(rle))
+    box = mask_utils.toBbox(rle).astype(np.int64).tolist()
+    area = int(mask_utils.area(rle))
     rle['counts'] = rle['counts'].decode('ascii')
-    return dict(segmentation=rle, bbox=[float(v) for v in box], area=area, iscrowd=0)
+    return dict(segmentation=rle, bbox=box, area=area, iscrowd=0)

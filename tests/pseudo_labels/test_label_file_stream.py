@@ -1,6 +1,6 @@
 """The streamed label file and merge: byte for byte what assembling everything in memory and
-``json.dump`` give (the merge as it was before streaming, written out below), and the same
-refusals of missing or doubled shards and images."""
+``json.dump`` (compact separators) give (the merge as it was before streaming, written out
+below), and the same refusals of missing or doubled shards and images."""
 import json
 import random
 
@@ -30,8 +30,8 @@ def in_memory_merge(shards):
             numbered.append(dict(id=len(numbered) + 1, image_id=img['id'], **ann))
     info = dict(info, num_images=len(images), num_masks=len(numbered),
                 skipped=sorted(skipped, key=lambda s: s['file_name']))
-    return json.dumps(dict(info=info, images=sorted(images, key=lambda img: img['id']),
-                           annotations=numbered, categories=CATEGORIES))
+    return json.dumps(dict(annotations=numbered, images=sorted(images, key=lambda img: img['id']),
+                           info=info, categories=CATEGORIES), separators=(',', ':'))
 
 
 def make_shards(rng, num_images=40, num_shards=3, chunk=4):
@@ -124,6 +124,34 @@ def test_merge_refuses_an_image_labelled_twice_or_missing(tmp_path):
     with pytest.raises(UserInputError, match='the shards hold 39 images, the run has 40'):
         merge_shards(str(out))
     assert not out.exists()
+
+
+def test_images_in_id_order_go_straight_to_the_file_with_the_same_bytes(tmp_path):
+    shards = make_shards(random.Random(3))
+    images = sorted((img for data in shards for img in data['images']), key=lambda i: i['id'])
+    annotations = {}
+    for data in shards:
+        for ann in data['annotations']:
+            annotations.setdefault(ann['image_id'], []).append(ann)
+    written = []
+    for in_id_order in (False, True):
+        out = tmp_path / f'{in_id_order}.json'
+        with LabelFileStream(str(out), in_id_order) as stream:
+            for img in images:
+                stream.add_image(img, annotations.get(img['id'], []), 'part')
+            assert (stream._spill is None) == in_id_order
+            stream.write(dict(model='m'))
+        written.append(out.read_bytes())
+    assert written[0] == written[1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['False.json', 'True.json']
+
+
+def test_stream_in_id_order_refuses_a_smaller_id_and_leaves_no_file(tmp_path):
+    with pytest.raises(ValueError, match='image id 2 of part b follows 5'):
+        with LabelFileStream(str(tmp_path / 'l.json'), in_id_order=True) as stream:
+            stream.add([dict(id=5, file_name='a')], {5: [dict(category_id=1)]}, [], 'part a')
+            stream.add([dict(id=2, file_name='b')], {}, [], 'part b')
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_stream_refuses_an_id_given_twice_and_leaves_no_file(tmp_path):
