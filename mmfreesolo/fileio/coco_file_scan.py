@@ -37,8 +37,9 @@ class _Reader:
     positions are byte offsets and JSON's structure is intact; values that are not ASCII are
     decoded again from their bytes as UTF-8."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, block: int = BLOCK) -> None:
         self.path = path
+        self.block = block
         self.file = open(path, 'rb')
         self.text, self.base, self.pos, self.eof = '', 0, 0, False
 
@@ -46,7 +47,7 @@ class _Reader:
         """Read another block (at least as long as what is held); False at the end."""
         if self.eof:
             return False
-        data = self.file.read(max(BLOCK, len(self.text) - self.pos))
+        data = self.file.read(max(self.block, len(self.text) - self.pos))
         self.base += self.pos
         self.text = self.text[self.pos:] + data.decode('latin-1')
         self.pos = 0
@@ -94,15 +95,15 @@ class _Reader:
                              f'{self.base + self.pos})')
 
 
-def scan_coco_file(path: str) -> Iterator[Element]:
+def scan_coco_file(path: str, block: int = BLOCK) -> Iterator[Element]:
     """Every top-level value of the JSON object in ``path``, list elements one by one (an
-    empty list is yielded whole, with ``index`` None).
+    empty list is yielded whole, with ``index`` None), reading ``block`` bytes at a time.
 
     Raises :class:`UserInputError` for a missing file, invalid JSON (naming the byte) or a top
     level that is not an object.
     """
     try:
-        reader = _Reader(path)
+        reader = _Reader(path, block)
     except OSError as e:
         raise UserInputError(f'{path}: {e.strerror}') from None
     with reader.file:

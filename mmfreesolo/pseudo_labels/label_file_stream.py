@@ -1,14 +1,14 @@
 """Writing a label file from its parts (a run's chunk files, or the shard files of a sharded run)
-read one at a time, so that memory is bounded by the largest part, not by the file.
+read a piece at a time, so that memory is bounded by the largest piece, not by the file.
 
 The output is byte for byte what ``json.dump`` with compact separators (no space after ``,`` and
 ``:``: 2 % of a COCO-scale file) writes for the file assembled in memory, its keys in the order
 annotations, images, info, categories: annotations numbered from 1 in image-id order (each gets
 ``id`` and ``image_id`` first), images sorted by id, the skipped files sorted by name in
-``info`` with the counts. Annotations come first so that parts given in image-id order (a run's
-own chunks, usually) go straight to the output; parts in any other order (the shards of a
-sharded run) are serialised once into a temporary spill file beside the output and copied from
-there in image-id order.
+``info`` with the counts. Annotations come first so that annotations given in image-id order
+(a run's own chunks, usually; the shards of a sharded run, merged side by side) go straight to
+the output; in any other order they are serialised once into a temporary spill file beside the
+output and copied from there in image-id order.
 """
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ class LabelFileStream:
     Args:
         out: the label file to write; its folder holds the unfinished output (and the spill
             file) meanwhile.
-        in_id_order: the caller gives the images in increasing id order, so their annotations
-            are written to the output at once, without a spill file; an image out of that
-            order is an error.
+        in_id_order: the caller gives the annotations image by image in increasing image id,
+            so they are written to the output at once, without a spill file; annotations out of
+            that order are an error (the image entries may come in any order).
     """
 
     def __init__(self, out: str, in_id_order: bool = False) -> None:
@@ -101,9 +101,6 @@ class LabelFileStream:
         """One image entry of ``part`` and its annotations (which may also be given on their
         own, before or after: :meth:`add_annotations`)."""
         self._claim(image['file_name'], part)
-        if self.in_id_order and self._ids and image['id'] <= self._ids[-1]:
-            raise ValueError(f'image id {image["id"]} of {part} follows {self._ids[-1]}: the '
-                             'stream was promised increasing ids')
         self._ids.append(image['id'])
         self._entries.append(dumps(image))
         if annotations:

@@ -108,7 +108,7 @@ def test_merge_refuses_missing_or_duplicated_shards(single_run, images, tmp_path
     assert_one_line_error(result, 'shards [2] of 3 are missing')
     first = str(tmp_path / 'labels.shard-000-of-003.json')
     result = run(['tools/merge_free_mask.py', str(out), first, first])
-    assert_one_line_error(result, 'shard 0 is given twice')
+    assert_one_line_error(result, 'labels.shard-000-of-003.json is given twice')
     assert not out.exists()
 
 

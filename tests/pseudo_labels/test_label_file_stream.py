@@ -36,7 +36,9 @@ def in_memory_merge(shards):
 
 def make_shards(rng, num_images=40, num_shards=3, chunk=4):
     """Shard files' contents as a sharded run deals chunks: round robin, ids shuffled (a COCO
-    json's ids need not follow its order), some images skipped, some without masks."""
+    json's ids need not follow its order), some images skipped, some without masks; each shard
+    sorted by image id, as its writer sorts it, with info first (the layout of earlier
+    versions: the merge reads the elements in any order)."""
     ids = rng.sample(range(1, 10 * num_images), num_images)
     shards = []
     for s in range(num_shards):
@@ -55,6 +57,8 @@ def make_shards(rng, num_images=40, num_shards=3, chunk=4):
                         segmentation=dict(size=[7, 6], counts=rng.choice(['0a1', '12\\3'])),
                         area=rng.randint(1, 40), bbox=[1, 2, 3, 4.5],
                         score=round(rng.random(), 6), emb=[round(rng.random(), 6)] * 2))
+        images.sort(key=lambda img: img['id'])
+        annotations.sort(key=lambda ann: ann['image_id'])  # stable: an image's stay in order
         info = dict(model='free_mask', version=FORMAT_VERSION,
                     source=dict(path='x', num_images=num_images, list_sha256='abc'),
                     shard=dict(shard_id=s, num_shards=num_shards),
@@ -96,8 +100,22 @@ def test_merge_refuses_missing_doubled_and_foreign_shards(tmp_path):
     paths = [shard_path(str(out), s, 3) for s in range(3)]
     with pytest.raises(UserInputError, match=r'shards \[1\] of 3 are missing'):
         merge_shards(str(out), [paths[0], paths[2]])
-    with pytest.raises(UserInputError, match='shard 2 is given twice'):
+    with pytest.raises(UserInputError, match='shard-002-of-003.json is given twice'):
         merge_shards(str(out), paths + [paths[2]])
+    with open(tmp_path / 'copy.json', 'w') as f:
+        json.dump(shards[2], f)
+    with pytest.raises(UserInputError, match=r'dir/img_\d+.jpg is in both .*shard-002-of-003.json '
+                                             'and .*copy.json'):
+        merge_shards(str(out), paths + [str(tmp_path / 'copy.json')])
+    # the same image labelled by two shards, told apart from its annotations
+    copy = json.loads(json.dumps(shards[2]))
+    copy['images'] = []
+    copy['annotations'] = copy['annotations'][:1]
+    with open(tmp_path / 'copy.json', 'w') as f:
+        json.dump(copy, f)
+    with pytest.raises(UserInputError, match=r'image_id \d+ is labelled in two shards'):
+        merge_shards(str(out), paths + [str(tmp_path / 'copy.json')])
+    (tmp_path / 'copy.json').unlink()
     foreign = json.loads(json.dumps(shards[1]))
     foreign['info']['source']['list_sha256'] = 'other'
     with open(paths[1], 'w') as f:
@@ -109,9 +127,11 @@ def test_merge_refuses_missing_doubled_and_foreign_shards(tmp_path):
 
 def test_merge_refuses_an_image_labelled_twice_or_missing(tmp_path):
     shards = make_shards(random.Random(4))
-    shards[2]['images'].append(dict(shards[0]['images'][0]))
+    twice = dict(shards[0]['images'][0])
+    shards[2]['images'].append(twice)
     out = write_shards(tmp_path, shards)
-    with pytest.raises(UserInputError, match='dir/img_000.jpg is in both .*shard-000.*shard-002'):
+    with pytest.raises(UserInputError,
+                       match=f'{twice["file_name"]} is in both .*shard-000.*shard-002'):
         merge_shards(str(out))
     shards = make_shards(random.Random(4))
     gone = shards[1]['images'].pop()
@@ -147,10 +167,10 @@ def test_images_in_id_order_go_straight_to_the_file_with_the_same_bytes(tmp_path
 
 
 def test_stream_in_id_order_refuses_a_smaller_id_and_leaves_no_file(tmp_path):
-    with pytest.raises(ValueError, match='image id 2 of part b follows 5'):
+    with pytest.raises(ValueError, match='annotations of image id 2 follow those of 5'):
         with LabelFileStream(str(tmp_path / 'l.json'), in_id_order=True) as stream:
             stream.add([dict(id=5, file_name='a')], {5: [dict(category_id=1)]}, [], 'part a')
-            stream.add([dict(id=2, file_name='b')], {}, [], 'part b')
+            stream.add([dict(id=2, file_name='b')], {2: [dict(category_id=1)]}, [], 'part b')
     assert list(tmp_path.iterdir()) == []
 
 
@@ -161,6 +181,16 @@ def test_stream_refuses_an_id_given_twice_and_leaves_no_file(tmp_path):
     with pytest.raises(UserInputError, match='an image id appears twice'):
         stream.write({})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_shard_out_of_id_order_is_one_clear_error(tmp_path):
+    shards = make_shards(random.Random(6))
+    shards[1]['annotations'].reverse()
+    out = write_shards(tmp_path, shards)
+    with pytest.raises(UserInputError, match=r'shard-001-of-003.json: the annotations of '
+                                             r'image_id \d+ are not grouped by image in id order'):
+        merge_shards(str(out))
+    assert not out.exists()
 
 
 def test_a_malformed_shard_is_one_clear_error(tmp_path):
