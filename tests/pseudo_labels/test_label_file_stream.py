@@ -206,3 +206,23 @@ def test_a_malformed_shard_is_one_clear_error(tmp_path):
     with pytest.raises(UserInputError, match=r"annotations\[0\] refers to image_id 'x'"):
         merge_shards(str(out))
     assert not out.exists()
+
+
+def test_merge_raises_the_open_file_limit_or_says_why_it_cannot(tmp_path, monkeypatch):
+    import resource
+
+    from mmfreesolo.pseudo_labels import shards as shards_module
+    out = write_shards(tmp_path, make_shards(random.Random(7)))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    calls = []
+    monkeypatch.setattr(shards_module.resource, 'getrlimit', lambda _: (3, hard))
+    monkeypatch.setattr(shards_module.resource, 'setrlimit', lambda _, limits: calls.append(
+        limits))
+    merge_shards(str(out))
+    assert calls == [(3 + 64, hard)]
+    monkeypatch.setattr(shards_module.resource, 'getrlimit', lambda _: (3, 10))
+    out.unlink()
+    with pytest.raises(UserInputError, match='merging 3 shards .* needs 67 open files; the '
+                                             r'limit here is 10 \(ulimit -Hn\)'):
+        merge_shards(str(out))
+    assert not out.exists()
