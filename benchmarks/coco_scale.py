@@ -8,8 +8,10 @@ self-training hook's label writing at 1k to 241,690 images, timed and measured.
 For each image count, a Free Mask run is synthesised as it lies on disk just before its files
 are written: every chunk file of every shard (``<shard>.parts/chunk-*.json``, as
 ``label_chunks`` writes them), with COCO-like image sizes, masks per image drawn from what Free
-Mask gave on the generated scenes, blob-shaped RLE masks, scores and embeddings. Then, each in
-a process of its own (peak RSS from ``wait4``):
+Mask gave on the generated scenes, blob-shaped RLE masks and scores; no embeddings, as the
+default configs write none (the file with 128-d embeddings asked for, and as format version 1
+wrote it, are sized from the same labels). Then, each in a process of its own (peak RSS from
+``wait4``):
 
 - shards: ``write_label_file`` of each of the 64 shards, all chunks done (what the last step of
   a ``tools/free_mask.py --shard-id`` run does), one after the other in one process;
@@ -25,7 +27,9 @@ copy-paste on batches of 2) against mmdet's SOLOv2 multi-scale train pipeline, o
 JPEGs at COCO sizes with the synthetic labels, in one process each: time per image and peak RSS.
 
 Times are those of the work alone, measured inside each process after its imports (about 12 s
-here); peak RSS includes the imports, given on their own as the first line of the table.
+here), including the ``fsync`` of what it writes; each step starts after ``sync`` has flushed
+the previous step's writes. Peak RSS includes the imports, given on their own as the first line
+of the table.
 
 The synthetic data: image sizes drawn from an approximation of COCO train2017's (not
 measured here: COCO is not available offline; most images have a 640-pixel long side); masks
@@ -33,7 +37,7 @@ per image drawn from the histogram Free Mask gave on the 256 generated train sce
 (DenseCL ResNet-18, score_thr 0.5, at most 20: mean 11.4), the heavier of the two thresholds
 measured (at the COCO config's 0.7 the mean is 2.1); blobs are random smooth shapes on a
 stride-32 grid of the 1333x800-resized image, upsampled and thresholded as Free Mask's masks
-are; 128-dim embeddings.
+are.
 """
 import argparse
 import json
@@ -338,18 +342,23 @@ def one_count(root, num_images, num_shards, workers, ranks):
     _, row['shards_mb'], text = run_measured(
         [script, '--child', 'shards', labels, str(num_images), str(num_shards)])
     row['shards_s'] = last_json(text)['work_s']
+    # every step starts with the disk idle: the previous step's writes flushed (in a real run the
+    # shards are written on other nodes long before the merge)
+    os.sync()
     _, row['merge_mb'], text = run_measured([script, '--child', 'merge', labels])
     row['merge_s'] = last_json(text)['work_s']
     row['file_mb'] = osp.getsize(labels) / 2 ** 20
     row['file_emb_mb'] = (osp.getsize(labels) + with_emb) / 2 ** 20
     row['file_v1_mb'] = (osp.getsize(labels) + v1_extra) / 2 ** 20
 
+    os.sync()
     _, row['dataset_mb'], text = run_measured(
         [script, '--child', 'dataset', labels, str(workers)])
     found = last_json(text)
     row['dataset_s'] = found['build_s']
     row['worker_mb'] = max(found['worker_uss_mb'])
 
+    os.sync()
     env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=str(29500 + num_images % 500),
                WORLD_SIZE=str(ranks))
     procs = []
