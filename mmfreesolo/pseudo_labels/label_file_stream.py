@@ -108,6 +108,8 @@ class LabelFileStream:
 
     def add_annotations(self, image_id: int, annotations: Sequence[dict]) -> None:
         """All the annotations of one image, whose entry is added by :meth:`add_image`."""
+        if not annotations:
+            return
         if self.in_id_order and self._group_ids and image_id <= self._group_ids[-1]:
             raise ValueError(f'annotations of image id {image_id} follow those of '
                              f'{self._group_ids[-1]}: the stream was promised increasing ids')
