@@ -30,9 +30,8 @@ class FreeMaskLabelDataset(CocoDataset):
     The file is read once as a scan (one annotation at a time), which applies CocoDataset's
     rules (ignored, empty or outside boxes, other categories) and ``min_score``, and keeps per
     image only the byte spans of its kept annotations; :meth:`get_data_info` reads those back
-    (``os.pread``, so forked dataloader workers share the file's page cache). A simulated
-    COCO-scale file (241,690 images, 2.7M masks, 3.5 GB) builds in 38 s with 0.63 GB above the
-    imports, and each worker holds 11 MB of its own (``benchmarks/coco_scale.py``).
+    (``os.pread``, so forked dataloader workers share the file's page cache). Time and memory
+    at COCO scale: ``benchmarks/coco_scale.py`` and the README's "COCO at scale".
 
     Args:
         min_score: labels scored below this are dropped. Free Mask's score separates good

@@ -148,8 +148,9 @@ class LabelFileStream:
                 if self._ids[a] == self._ids[b]:
                     raise UserInputError('an image id appears twice among the labelled images')
             groups = sorted(range(len(self._group_ids)), key=self._group_ids.__getitem__)
-            unlisted = set(self._group_ids).difference(self._ids)
-            if unlisted or len(set(self._group_ids)) < len(groups):
+            annotated = set(self._group_ids)
+            unlisted = annotated.difference(self._ids)
+            if unlisted or len(annotated) < len(groups):
                 raise UserInputError(f'annotations of image ids {sorted(unlisted)[:5]} have no '
                                      'image entry' if unlisted else
                                      'the annotations of an image are given twice')

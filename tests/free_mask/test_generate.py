@@ -76,6 +76,30 @@ def test_embeddings_when_asked(images, tmp_path):
         assert emb.shape == (128, ) and abs(np.linalg.norm(emb) - 1) < 1e-2
 
 
+def test_images_listed_out_of_id_order_give_the_same_labels(images, tmp_path):
+    """A json listing its images in decreasing id order goes through the spill file; the one
+    listing them in increasing order straight to the output: the same labels."""
+    names = sorted(p.name for p in images.iterdir())[:6]
+    entries = [dict(id=10 * (k + 1), file_name=name, height=128, width=128)
+               for k, name in enumerate(names)]
+    written = []
+    for order in ('increasing', 'decreasing'):
+        listing = tmp_path / f'{order}.json'
+        listing.write_text(json.dumps(dict(
+            images=entries if order == 'increasing' else entries[::-1], annotations=[],
+            categories=[dict(id=1, name='object')])))
+        out = tmp_path / f'{order}_labels.json'
+        free_mask([CONFIG, '--ann-file', str(listing), '--img-root', str(images), '--out',
+                   str(out), '--batch-size', '1', '--chunk-size', '4', '--workers', '0',
+                   '--no-progress'])
+        data = json.loads(out.read_text())
+        del data['info']  # the image list's digest differs
+        written.append(data)
+    assert [img['id'] for img in written[1]['images']] == [10, 20, 30, 40, 50, 60]
+    assert written[0]['annotations'], 'scenes must give some masks'
+    assert written[1] == written[0]
+
+
 def test_second_run_does_nothing(single_run, images, capsys):
     before = single_run.read_bytes()
     free_mask([CONFIG, '--images', str(images), '--out', str(single_run), '--batch-size', '2',
