@@ -18,9 +18,30 @@ pseudo_labels = 'free_mask/train2017_r50.json'
 backbone_checkpoint = 'checkpoints/densecl_r50_imagenet_200ep.pth'
 
 model = dict(
-    # copy-paste into each strong view from another image's weak view of the same batch
-    data_preprocessor=dict(type='FreeSOLODataPreprocessor', mask_stride=4,
-                           copy_paste=dict(max_cover=0.5)),
+    # each image's strong view is made on the device from its weak view (the pipeline's
+    # output): the release's augmentations, in its order and probabilities; then copy-paste
+    # into each strong view from another image's weak view of the same batch
+    data_preprocessor=dict(
+        type='FreeSOLODataPreprocessor', mask_stride=4,
+        strong_view=dict(stages=[
+            dict(transforms=[
+                dict(type='RandomApply', p=0.8, transforms=[
+                    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
+                         hue=0.1)]),
+                dict(type='RandomGrayscale', p=0.2),
+                # 13 px: 3 sigma each side at the largest sigma
+                dict(type='RandomApply', p=0.5, transforms=[
+                    dict(type='GaussianBlur', kernel_size=13, sigma=(0.1, 2.0))])]),
+            # random fill: N(0, 1) noise of a standardised image
+            dict(normalize=dict(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
+                 transforms=[
+                     dict(type='RandomErasing', p=0.7, scale=(0.05, 0.2), ratio=(0.3, 3.3),
+                          value='random'),
+                     dict(type='RandomErasing', p=0.5, scale=(0.02, 0.2), ratio=(0.1, 6.0),
+                          value='random'),
+                     dict(type='RandomErasing', p=0.3, scale=(0.02, 0.2), ratio=(0.05, 8.0),
+                          value='random')])]),
+        copy_paste=dict(max_cover=0.5)),
     backbone=dict(
         frozen_stages=-1,  # every stage trains (the release's FREEZE_AT 0)
         norm_cfg=dict(type='BN', requires_grad=False),
@@ -37,8 +58,7 @@ model = dict(
         pairwise_ignore_bottom=10,  # rows of the original image, scaled per image
         loss_reduction='level'))
 
-# Both views start from the same multi-scale, flipped image and carry the same labels; the
-# strong view then changes pixels only, in the release's order and probabilities.
+# the weak view: multi-scale and flipped, as mmdet's SOLOv2 ms-3x
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
@@ -47,27 +67,7 @@ train_pipeline = [
                  (1333, 800)],
          keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='MultiBranch', branch_field=['weak', 'strong'],
-         weak=[dict(type='PackDetInputs')],
-         strong=[
-             dict(type='TorchvisionOnImage', transforms=[
-                 dict(type='RandomApply', p=0.8, transforms=[
-                     dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
-                          hue=0.1)]),
-                 dict(type='RandomGrayscale', p=0.2)]),
-             dict(type='RandomGaussianBlur', prob=0.5, sigma=(0.1, 2.0)),
-             # random fill: N(0, 1) noise of a standardised image
-             dict(type='TorchvisionOnImage',
-                  normalize=dict(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
-                  transforms=[
-                      dict(type='RandomErasing', p=0.7, scale=(0.05, 0.2), ratio=(0.3, 3.3),
-                           value='random'),
-                      dict(type='RandomErasing', p=0.5, scale=(0.02, 0.2), ratio=(0.1, 6.0),
-                           value='random'),
-                      dict(type='RandomErasing', p=0.3, scale=(0.02, 0.2), ratio=(0.05, 8.0),
-                           value='random')]),
-             dict(type='PackDetInputs'),
-         ]),
+    dict(type='PackDetInputs'),
 ]
 train_dataloader = dict(
     batch_size=2,

@@ -7,7 +7,7 @@ from . import adaptations
 
 adaptations.apply()
 
-from .datasets import FreeMaskLabelDataset, RandomGaussianBlur, TorchvisionOnImage  # noqa: E402
+from .datasets import FreeMaskLabelDataset, TorchvisionOnImage  # noqa: E402
 from .engine import (SelfTrainingHook, StageLogRunner, TorchRandomStateHook,  # noqa: E402
                      TrainingProgressHook, TrainingViewsHook)
 from .evaluation import ClassAgnosticCocoMetric  # noqa: E402
@@ -18,7 +18,6 @@ __version__ = '0.1.0'
 __all__ = [
     'BackboneCheckpoint', 'ClassAgnosticCocoMetric', 'FreeMask', 'FreeMaskLabelDataset',
     'FreeSOLODataPreprocessor', 'FreeSOLOHead', 'PairwiseAffinityLoss', 'ProjectionDiceLoss',
-    'RandomGaussianBlur', 'SelfTrainingHook', 'StageLogRunner', 'TorchRandomStateHook',
-    'TorchvisionMobileNetV2',
+    'SelfTrainingHook', 'StageLogRunner', 'TorchRandomStateHook', 'TorchvisionMobileNetV2',
     'TorchvisionOnImage', 'TrainingProgressHook', 'TrainingViewsHook', '__version__'
 ]

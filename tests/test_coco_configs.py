@@ -111,23 +111,27 @@ def test_release_recipe_value(path, expected, release):
 
 def test_strong_view_is_the_release_augmentation_in_order():
     """Colour jitter (p 0.8), grayscale (p 0.2), blur (p 0.5, sigma 0.1-2), three erasings with
-    random fill; the weak view is only packed."""
+    random fill, made in the data preprocessor; the pipeline makes the weak view only."""
     cfg = Config.fromfile(str(REPO / 'configs' / 'freesolo_r50_coco.py'))
-    branches = cfg.train_dataloader.dataset.pipeline[-1]
-    assert branches.type == 'MultiBranch' and branches.branch_field == ['weak', 'strong']
-    assert [t['type'] for t in branches.weak] == ['PackDetInputs']
-    colour, blur, erase, pack = branches.strong
-    jitter, gray = colour.transforms
+    assert [t['type'] for t in cfg.train_dataloader.dataset.pipeline] == [
+        'LoadImageFromFile', 'LoadAnnotations', 'RandomChoiceResize', 'RandomFlip',
+        'PackDetInputs']
+    colour, erase = cfg.model.data_preprocessor.strong_view.stages
+    assert colour.get('normalize') is None
+    jitter, gray, blur = colour.transforms
     assert (jitter.type, jitter.p) == ('RandomApply', 0.8)
     assert {k: v for k, v in jitter.transforms[0].items()} == dict(
         type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)
     assert (gray.type, gray.p) == ('RandomGrayscale', 0.2)
-    assert (blur.type, blur.prob, tuple(blur.sigma)) == ('RandomGaussianBlur', 0.5, (0.1, 2.0))
+    assert (blur.type, blur.p) == ('RandomApply', 0.5)
+    (gaussian, ) = blur.transforms
+    assert (gaussian.type, tuple(gaussian.sigma)) == ('GaussianBlur', (0.1, 2.0))
+    assert gaussian.kernel_size >= 2 * 3 * 2.0 + 1, 'the kernel spans 3 sigma each side'
+    assert erase.normalize == dict(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
     assert [(e.type, e.p, tuple(e.scale), tuple(e.ratio), e.value) for e in erase.transforms] == [
         ('RandomErasing', 0.7, (0.05, 0.2), (0.3, 3.3), 'random'),
         ('RandomErasing', 0.5, (0.02, 0.2), (0.1, 6.0), 'random'),
         ('RandomErasing', 0.3, (0.02, 0.2), (0.05, 8.0), 'random')]
-    assert pack.type == 'PackDetInputs'
 
 
 def test_r101_and_self_training_configs():
@@ -171,20 +175,16 @@ def test_two_view_copy_paste_training_step(scenes, tmp_path, densecl_r50):
     dataset_cfg.pipeline[2].scales = [(256, 128), (256, 160)]   # small images for the CPU
     dataset = DATASETS.build(dataset_cfg)
 
-    sample = dataset[0]
-    weak, strong = sample['data_samples']['weak'], sample['data_samples']['strong']
-    assert weak.img_shape == strong.img_shape
-    assert torch.equal(torch.as_tensor(weak.gt_instances.masks.masks),
-                       torch.as_tensor(strong.gt_instances.masks.masks))
-
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.train()
     torch.manual_seed(0)
     batch = pseudo_collate([dataset[0], dataset[1]])
-    weak_masks = [s.gt_instances.masks.masks.copy() for s in batch['data_samples']['weak']]
+    weak_masks = [s.gt_instances.masks.masks.copy() for s in batch['data_samples']]
     data = model.data_preprocessor(batch, training=True)
     assert data['inputs'].shape[0] == 4                  # 2 images x (weak, strong)
+    weak_pixels, strong_pixels = data['inputs'][:2], data['inputs'][2:]
+    assert not torch.equal(weak_pixels, strong_pixels)
     for before, joined in zip(weak_masks, data['data_samples'][:2]):   # weak views untouched
         assert (joined.gt_instances.masks.masks[:, :before.shape[1], :before.shape[2]]
                 == before).all()

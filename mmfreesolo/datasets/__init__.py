@@ -1,5 +1,5 @@
-"""The pseudo-label dataset and FreeSOLO's strong-view transforms."""
+"""The pseudo-label dataset, and torchvision's augmentations on an image alone."""
 from .free_mask_label_dataset import FreeMaskLabelDataset
-from .transforms import RandomGaussianBlur, TorchvisionOnImage
+from .transforms import TorchvisionOnImage
 
-__all__ = ['FreeMaskLabelDataset', 'RandomGaussianBlur', 'TorchvisionOnImage']
+__all__ = ['FreeMaskLabelDataset', 'TorchvisionOnImage']

@@ -1,4 +1,3 @@
-from .random_gaussian_blur import RandomGaussianBlur
 from .torchvision_on_image import TorchvisionOnImage
 
-__all__ = ['RandomGaussianBlur', 'TorchvisionOnImage']
+__all__ = ['TorchvisionOnImage']

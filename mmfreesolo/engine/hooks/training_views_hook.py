@@ -23,8 +23,9 @@ class TrainingViewsHook(Hook):
     """For the first ``num_iters`` iterations, write ``<out_dir>/iter_<n>_<k>.png``: image k's
     weak view | its strong view (augmented, then pasted into), each with its labels.
 
-    The pictures show the very views of the step: the copy-paste is replayed on a copy of the
-    batch from the same random state, which is then restored.
+    The pictures show the very views of the step: the data preprocessor's
+    ``training_views`` (strong view, copy-paste) is replayed on a copy of the batch from the
+    same random state, which is then restored.
 
     Args:
         num_iters: how many iterations to draw.
@@ -38,16 +39,17 @@ class TrainingViewsHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None
                           ) -> None:
-        if (runner.iter >= self.num_iters or not is_main_process() or data_batch is None
-                or not isinstance(data_batch['inputs'], dict)):
+        if runner.iter >= self.num_iters or not is_main_process() or data_batch is None:
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        copy_paste = getattr(model.data_preprocessor, 'copy_paste', None)
+        training_views = getattr(model.data_preprocessor, 'training_views', None)
         data = copy.deepcopy(data_batch)
-        if copy_paste is not None:
-            state = torch.get_rng_state()
-            data = copy_paste(data)
-            torch.set_rng_state(state)
+        if training_views is not None:
+            cuda = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+            with torch.random.fork_rng(devices=cuda):
+                data = training_views(data)
+        if not isinstance(data['inputs'], dict):
+            return
         out_dir = self.out_dir or osp.join(runner.work_dir, 'training_views')
         os.makedirs(out_dir, exist_ok=True)
         for k, path in enumerate(self.draw(data, out_dir, runner.iter)):
@@ -63,7 +65,7 @@ class TrainingViewsHook(Hook):
         for k in range(len(inputs[branches[0]])):
             panels = []
             for branch in branches:
-                image = inputs[branch][k].permute(1, 2, 0).numpy()[..., ::-1]  # BGR -> RGB
+                image = inputs[branch][k].permute(1, 2, 0).cpu().numpy()[..., ::-1]  # BGR -> RGB
                 gt = samples[branch][k].gt_instances
                 masks = gt.masks.masks.astype(bool)
                 boxes = gt.bboxes.tensor if isinstance(gt.bboxes, BaseBoxes) else gt.bboxes

@@ -8,6 +8,7 @@ from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.registry import MODELS
 
 from .color_similarity import color_similarity
+from .strong_view import StrongView
 from .strong_view_copy_paste import StrongViewCopyPaste
 
 
@@ -17,25 +18,39 @@ class FreeSOLODataPreprocessor(DetDataPreprocessor):
     sample ``color_similarity`` (K, H / mask_stride, W / mask_stride) of the padded image.
 
     The coarse masks are left as they are (BoxInst's preprocessor would replace them by boxes).
-    Samples made by mmdet's ``MultiBranch`` transform (FreeSOLO's weak and strong views of each
-    image) are trained on as one batch: every branch's views side by side, after
-    ``copy_paste`` (e.g. ``dict(max_cover=0.5)``, :class:`StrongViewCopyPaste`) has pasted
-    instances of other images' weak views into the strong views, as the release does.
+
+    FreeSOLO's two views of each image (:meth:`training_views`): with ``strong_view`` (e.g. the
+    release's augmentations, :class:`StrongView`), each image of a training batch becomes its
+    weak view, as the pipeline made it, and a strong view made from it on the device; then
+    ``copy_paste`` (e.g. ``dict(max_cover=0.5)``, :class:`StrongViewCopyPaste`) pastes instances
+    of other images' weak views into the strong views, as the release does. Both views are
+    trained on as one batch, every weak view then every strong view. Batches whose views a
+    pipeline made (mmdet's ``MultiBranch``) are pasted into and joined the same way.
     """
 
     def __init__(self, *args, mask_stride: int = 4, pairwise_size: int = 3,
-                 pairwise_dilation: int = 2, copy_paste: Optional[dict] = None,
-                 **kwargs) -> None:
+                 pairwise_dilation: int = 2, strong_view: Optional[dict] = None,
+                 copy_paste: Optional[dict] = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.mask_stride = mask_stride
         self.pairwise_size = pairwise_size
         self.pairwise_dilation = pairwise_dilation
+        self.strong_view = StrongView(**strong_view) if strong_view is not None else None
         self.copy_paste = StrongViewCopyPaste(**copy_paste) if copy_paste is not None else None
 
+    def training_views(self, data: dict) -> dict:
+        """A training batch's views before normalisation: ``{'inputs': {branch: [(3, H, W)
+        uint8]}, 'data_samples': {branch: [...]}}`` when there are two, else ``data``."""
+        if self.strong_view is not None and not isinstance(data['inputs'], dict):
+            data = self.strong_view(self.cast_data(data))
+        if self.copy_paste is not None and isinstance(data['inputs'], dict):
+            data = self.copy_paste(data)
+        return data
+
     def forward(self, data: dict, training: bool = False) -> dict:
+        if training:
+            data = self.training_views(data)
         if isinstance(data['inputs'], dict):
-            if training and self.copy_paste is not None:
-                data = self.copy_paste(data)
             data = self.join_branches(data)
         data = super().forward(data, training)
         if training:

@@ -1,5 +1,5 @@
-"""The strong view's pieces: torchvision's colour jitter, grayscale and erasing on the image only
-(every label kept), and blur."""
+"""torchvision's colour jitter, grayscale, blur and erasing on the image only, every label kept:
+in a pipeline (numpy HWC) and on a tensor (CHW, any device) alike."""
 import numpy as np
 import pytest
 import torch
@@ -8,6 +8,7 @@ from mmdet.structures.mask import BitmapMasks
 from mmengine.registry import init_default_scope
 
 import mmfreesolo  # noqa: F401
+from mmfreesolo.datasets.transforms.torchvision_on_image import TorchvisionImageTransforms
 
 init_default_scope('mmdet')
 
@@ -74,14 +75,32 @@ def test_colour_jitter_in_random_apply():
         TRANSFORMS.build(dict(type='TorchvisionOnImage', transforms=[dict(type='Nope')]))
 
 
-def test_gaussian_blur():
-    results = labelled_image()
-    image = results['img'].copy()
-    assert np.array_equal(
-        TRANSFORMS.build(dict(type='RandomGaussianBlur', prob=0.0))(results)['img'], image)
-    blurred = TRANSFORMS.build(dict(type='RandomGaussianBlur', prob=1.0, sigma=(2.0, 2.0)))(
+def test_gaussian_blur_in_random_apply():
+    image = labelled_image()['img']
+    blur = dict(type='RandomApply', p=1.0, transforms=[
+        dict(type='GaussianBlur', kernel_size=13, sigma=(2.0, 2.0))])
+    blurred = TRANSFORMS.build(dict(type='TorchvisionOnImage', transforms=[blur]))(
         dict(img=image.copy()))['img']
     assert blurred.shape == image.shape and blurred.dtype == np.uint8
     # neighbouring pixels of noise become alike
     assert np.abs(np.diff(blurred.astype(float), axis=1)).mean() < \
         0.2 * np.abs(np.diff(image.astype(float), axis=1)).mean()
+
+
+def test_tensor_path_equals_the_pipeline_transform():
+    """The same transforms from the same random state give the same pixels on a (3, H, W) BGR
+    tensor (what the data preprocessor holds) as on the pipeline's (H, W, 3) array."""
+    image = labelled_image()['img']
+    cfg = dict(transforms=[
+        dict(type='RandomApply', p=1.0, transforms=[
+            dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)]),
+        dict(type='RandomErasing', p=1.0, value='random')],
+        normalize=dict(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]))
+    torch.manual_seed(3)
+    expected = TRANSFORMS.build(dict(type='TorchvisionOnImage', **cfg))(
+        dict(img=image.copy()))['img']
+    torch.manual_seed(3)
+    got = TorchvisionImageTransforms(**cfg)(torch.from_numpy(image.transpose(2, 0, 1).copy()))
+    assert got.dtype == torch.uint8 and got.shape == (3, 40, 40)
+    np.testing.assert_array_equal(got.numpy().transpose(1, 2, 0), expected)
+    assert (got.numpy().transpose(1, 2, 0) != image).any()
