@@ -9,10 +9,12 @@
 # benchmarks/freesolo_seeds.py --config this --supervised none --seeds 0 (256 train / 48 val
 # scenes, 30 min at one thread), class-agnostic val mask AP / AP50:
 #   Free Mask labels (DenseCL ResNet-18, stride 16): 0.106 / 0.231
-#   round 1: 0.020 / 0.058      round 2: 0.025 / 0.052
-# against 0.102 and 0.105 for the MobileNetV2 config's rounds (median of 3 seeds). The
-# MobileNetV2 config's round 1 on these same labels: 0.062 / 0.176 (seed 0; 0.102 on its own).
-# Supervised bound (configs/solov2_r18_densecl_scenes_cpu.py, seed 0): 0.144 / 0.380.
+#   constant LR:  round 1: 0.020 / 0.058      round 2: 0.025 / 0.052
+#   cosine tail (the schedule now inherited): round 1 0.032 / 0.093, round 2 0.025 / 0.066
+# against 0.089 and 0.132 for the MobileNetV2 config's rounds (median of 3 seeds). With a
+# constant LR: the MobileNetV2 config's round 1 on these same labels 0.062 / 0.176 (seed 0; 0.102
+# on its own); the supervised bound (configs/solov2_r18_densecl_scenes_cpu.py, seed 0) 0.144 /
+# 0.380.
 _base_ = './freesolo_mobilenetv2_scenes_cpu.py'
 
 pretrained = '{{$MMFREESOLO_PRETRAINED:work_dirs/densecl_r18_scenes/backbone.pth}}'

@@ -20,5 +20,8 @@ model = dict(
         checkpoint=mobilenet_v2),
     neck=dict(in_channels=[24, 32, 96, 1280]))
 optim_wrapper = dict(optimizer=dict(lr=0.002))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=30),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=500, end=1000, T_max=500, eta_min=0.0)]
 train_cfg = dict(max_iters=1000, val_interval=1000)
 randomness = dict(seed=0, deterministic=True)
