@@ -26,7 +26,7 @@ wrote it, are sized from the same labels). Then, each in a process of its own (p
 JPEGs at COCO sizes with the synthetic labels, in one process each, one thread: the train
 pipeline (a dataloader worker's work) per image and its peak RSS, then the data preprocessor on
 batches of 2 (the training device's work: for the recipe, the strong views, copy-paste and the
-colour similarity), timed here on the CPU.
+colour similarity), timed here on the CPU; then the strong view's blur and colour jitter alone.
 
 Times are those of the work alone, measured inside each process after its imports (about 12 s
 here), including the ``fsync`` of what it writes; each step starts after ``sync`` has flushed
@@ -293,6 +293,28 @@ def child_pipeline(config, labels, img_root):
                           pipeline_peak_mb=pipeline_mb, preprocessor_s=preprocessor_s / count)))
 
 
+def time_strong_view_transforms(repeats=5, calls=10):
+    """The strong view's two costliest transforms on one 800 x 1066 float image, one thread:
+    median and range over ``repeats`` of the mean of ``calls`` calls, in ms."""
+    import statistics
+
+    import torch
+    from torchvision.transforms import v2
+    torch.set_num_threads(1)
+    image = torch.rand(3, 800, 1066, generator=torch.Generator().manual_seed(0))
+    for name, transform in (('GaussianBlur(13, sigma 2)', v2.GaussianBlur(13, sigma=2.0)),
+                            ('ColorJitter(0.4, 0.4, 0.4, 0.1)',
+                             v2.ColorJitter(0.4, 0.4, 0.4, 0.1))):
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(calls):
+                transform(image)
+            runs.append((time.perf_counter() - start) / calls * 1000)
+        print(f'{name} on an 800 x 1066 image, one thread: median {statistics.median(runs):.0f} '
+              f'ms ({min(runs):.0f}-{max(runs):.0f} over {repeats} repeats of {calls} calls)')
+
+
 def compare_pipelines(root, num_images):
     """The recipe's train pipeline against mmdet's SOLOv2 multi-scale one, same images."""
     import cv2
@@ -345,6 +367,7 @@ def compare_pipelines(root, num_images):
           f'x{ratio("pipeline_peak_mb"):.2f} (growth over the images +{growth(ours):.0f} MB '
           f'against +{growth(ref):.0f} MB); data preprocessor per image on this CPU '
           f'x{ratio("preprocessor_s"):.2f}')
+    time_strong_view_transforms()
 
 
 # ----------------------------------------------------------------------------- the benchmark
