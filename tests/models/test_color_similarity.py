@@ -57,11 +57,14 @@ def test_preprocessor_similarity_is_that_of_the_padded_input_image():
     is still that of the padded RGB image, the padding at the mean colour."""
     from mmdet.registry import MODELS
     from mmdet.structures import DetDataSample
+    from mmengine.registry import DefaultScope
 
     import mmfreesolo  # noqa: F401
     mean, std = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
-    pre = MODELS.build(dict(type='FreeSOLODataPreprocessor', mean=mean, std=std,
-                            bgr_to_rgb=True, pad_size_divisor=32, mask_stride=4))
+    # another test's Runner may have left its default scope current: build from mmdet's
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        pre = MODELS.build(dict(type='FreeSOLODataPreprocessor', mean=mean, std=std,
+                                bgr_to_rgb=True, pad_size_divisor=32, mask_stride=4))
     gen = torch.Generator().manual_seed(0)
     images = [torch.randint(0, 256, (3, 50, 70), generator=gen, dtype=torch.uint8),
               torch.randint(0, 256, (3, 64, 40), generator=gen, dtype=torch.uint8)]
