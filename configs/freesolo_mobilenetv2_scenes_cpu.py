@@ -83,6 +83,9 @@ param_scheduler = [
 train_cfg = dict(max_iters=1000, val_interval=1000)
 # deterministic kernels: the same run gives the same weights, also when resumed (same speed here)
 randomness = dict(seed=0, deterministic=True)
+# stops a run whose masks collapse to empty or to whole images (the weak losses' degenerate
+# minima; seed 7 at one thread did, from iteration 35) instead of training on for minutes
+custom_hooks = [dict(type='MaskCollapseHook', margin=0.01, patience=100)]
 val_evaluator = dict(metric=['segm', 'bbox'])  # FreeSOLOHead predicts boxes from masks
 test_evaluator = val_evaluator
 

@@ -90,6 +90,9 @@ param_scheduler = [
 ]  # then constant
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=30000, val_interval=5000)
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=2500, max_keep_ckpts=3))
+# stops a run whose masks collapse to empty or to whole images (the weak losses' degenerate
+# minima) with the reason, instead of training on for days
+custom_hooks = [dict(type='MaskCollapseHook', margin=0.01, patience=100)]
 log_processor = dict(by_epoch=False)
 # DDP as the release sets it
 model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True,

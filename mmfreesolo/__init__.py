@@ -8,8 +8,8 @@ from . import adaptations
 adaptations.apply()
 
 from .datasets import FreeMaskLabelDataset, TorchvisionOnImage  # noqa: E402
-from .engine import (SelfTrainingHook, StageLogRunner, TorchRandomStateHook,  # noqa: E402
-                     TrainingProgressHook, TrainingViewsHook)
+from .engine import (MaskCollapseError, MaskCollapseHook, SelfTrainingHook,  # noqa: E402
+                     StageLogRunner, TorchRandomStateHook, TrainingProgressHook, TrainingViewsHook)
 from .evaluation import ClassAgnosticCocoMetric  # noqa: E402
 from .models import (BackboneCheckpoint, FreeMask, FreeSOLODataPreprocessor,  # noqa: E402
                      FreeSOLOHead, PairwiseAffinityLoss, ProjectionDiceLoss, TorchvisionMobileNetV2)
@@ -17,7 +17,8 @@ from .models import (BackboneCheckpoint, FreeMask, FreeSOLODataPreprocessor,  # 
 __version__ = '0.1.0'
 __all__ = [
     'BackboneCheckpoint', 'ClassAgnosticCocoMetric', 'FreeMask', 'FreeMaskLabelDataset',
-    'FreeSOLODataPreprocessor', 'FreeSOLOHead', 'PairwiseAffinityLoss', 'ProjectionDiceLoss',
+    'FreeSOLODataPreprocessor', 'FreeSOLOHead', 'MaskCollapseError', 'MaskCollapseHook',
+    'PairwiseAffinityLoss', 'ProjectionDiceLoss',
     'SelfTrainingHook', 'StageLogRunner', 'TorchRandomStateHook', 'TorchvisionMobileNetV2',
     'TorchvisionOnImage', 'TrainingProgressHook', 'TrainingViewsHook', '__version__'
 ]

@@ -8,4 +8,5 @@ demo = dict(num_train=256, num_val=48, num_pictures=4, photos=True)
 # the console shows one line per stage and a progress bar with its ETA; mmengine's environment,
 # config, hook table and iteration lines go to each round's log file (work/round_<r>/<time>/)
 runner_type = 'StageLogRunner'
-custom_hooks = [dict(type='TrainingProgressHook')]
+custom_hooks = [dict(type='MaskCollapseHook', margin=0.01, patience=100),  # the base's
+                dict(type='TrainingProgressHook')]

@@ -1,5 +1,6 @@
-from .hooks import SelfTrainingHook, TorchRandomStateHook, TrainingProgressHook, TrainingViewsHook
+from .hooks import (MaskCollapseError, MaskCollapseHook, SelfTrainingHook, TorchRandomStateHook,
+                    TrainingProgressHook, TrainingViewsHook)
 from .runners import StageLogRunner
 
-__all__ = ['SelfTrainingHook', 'StageLogRunner', 'TorchRandomStateHook', 'TrainingProgressHook',
-           'TrainingViewsHook']
+__all__ = ['MaskCollapseError', 'MaskCollapseHook', 'SelfTrainingHook', 'StageLogRunner',
+           'TorchRandomStateHook', 'TrainingProgressHook', 'TrainingViewsHook']

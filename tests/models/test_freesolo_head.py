@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 from conftest import REPO
-from mmfreesolo.models.dense_heads import box_masks
+from mmfreesolo.models.dense_heads import box_coverage, box_masks
 
 CONFIG = str(REPO / 'configs/freesolo_mobilenetv2_scenes_cpu.py')
 
@@ -23,6 +23,20 @@ def test_box_masks_and_mask2bbox():
     expected[1, 2:4, 0:3] = 1
     assert torch.equal(box_masks(masks), expected)
     assert mask2bbox(masks).tolist() == [[2, 1, 6, 5], [0, 2, 3, 4], [0, 0, 0, 0]]
+
+
+def test_box_coverage_by_hand():
+    logits = torch.full((3, 4, 5), -1.0)
+    boxes = torch.zeros(3, 4, 5)
+    boxes[0, 1:3, 1:4] = 1                      # 6 box pixels, 3 predicted; 1 of 14 outside
+    logits[0, 1, 1:4] = 2.0
+    logits[0, 0, 0] = 5.0
+    boxes[1, :, :] = 1                          # no pixel outside the box: 0, not NaN
+    logits[1, 0, 0] = 0.0                       # sigmoid 0.5 is not foreground
+    logits[2] = 3.0                             # an empty box: 0 inside, everything outside
+    inside, outside = box_coverage(logits, boxes)
+    assert inside.tolist() == [0.5, 0.0, 0.0]
+    assert outside.tolist() == pytest.approx([1 / 14, 0.0, 1.0])
 
 
 @pytest.fixture(scope='module')
@@ -61,11 +75,14 @@ def test_training_step_losses_and_gradients(model):
     data = model.data_preprocessor(_batch(), training=True)
     assert data['data_samples'][0].color_similarity.shape == (8, 32, 32)
     losses = model.loss(data['inputs'], data['data_samples'])
-    assert set(losses) == {'loss_mask_max', 'loss_mask_avg', 'loss_pairwise', 'loss_cls'}
+    assert set(losses) == {'loss_mask_max', 'loss_mask_avg', 'loss_pairwise', 'loss_cls',
+                           'mask_cover_in_box', 'mask_cover_out_box'}
     assert all(torch.isfinite(v) for v in losses.values())
     assert losses['loss_mask_max'] > 0 and losses['loss_mask_avg'] > 0
+    assert not losses['mask_cover_in_box'].requires_grad, 'logged, not optimised'
+    assert not losses['mask_cover_out_box'].requires_grad
     model.zero_grad()
-    sum(losses.values()).backward()
+    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     kernel_grads = [p.grad for n, p in model.mask_head.named_parameters()
                     if 'conv_kernel' in n and p.grad is not None]
     assert kernel_grads and all(torch.isfinite(g).all() for g in kernel_grads)
@@ -125,6 +142,20 @@ def test_level_reduction_is_the_mean_of_the_levels_means(model):
     assert by_level['loss_mask_max'].item() == pytest.approx(per_level.item(), rel=1e-5)
     assert by_positive['loss_mask_max'].item() == pytest.approx(each.mean().item(), rel=1e-5)
     assert by_level['loss_cls'].item() == pytest.approx(by_positive['loss_cls'].item())
+    # the logged coverage inside and outside each box, one positive at a time
+    inside, outside = [], []
+    for pred, mask in zip(preds, masks):
+        ys, xs = (mask > 0.5).nonzero(as_tuple=True)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        covered = (pred > 0).float()
+        inside.append(covered[y0:y1, x0:x1].mean())
+        outside.append((covered.sum() - covered[y0:y1, x0:x1].sum())
+                       / (covered.numel() - (y1 - y0) * (x1 - x0)))
+    for losses in (by_level, by_positive):
+        assert losses['mask_cover_in_box'].item() == pytest.approx(
+            torch.stack(inside).mean().item(), rel=1e-6)
+        assert losses['mask_cover_out_box'].item() == pytest.approx(
+            torch.stack(outside).mean().item(), rel=1e-6, abs=1e-9)
 
 
 def test_no_objects_gives_zero_mask_losses(model):
@@ -133,6 +164,7 @@ def test_no_objects_gives_zero_mask_losses(model):
     losses = model.loss(data['inputs'], data['data_samples'])
     for key in ('loss_mask_max', 'loss_mask_avg', 'loss_pairwise'):
         assert losses[key].item() == 0
+    assert 'mask_cover_in_box' not in losses, 'no positives: nothing to watch'
     assert torch.isfinite(losses['loss_cls'])
 
 

@@ -1,3 +1,3 @@
-from .freesolo_head import FreeSOLOHead, box_masks
+from .freesolo_head import FreeSOLOHead, box_coverage, box_masks
 
-__all__ = ['FreeSOLOHead', 'box_masks']
+__all__ = ['FreeSOLOHead', 'box_coverage', 'box_masks']

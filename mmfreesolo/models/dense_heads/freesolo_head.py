@@ -1,7 +1,7 @@
 """FreeSOLOHead: SOLOv2 trained on coarse masks with weak mask losses."""
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +33,17 @@ def box_masks(masks: Tensor) -> Tensor:
     return (rows[:, :, None] & cols[:, None, :]).float()
 
 
+def box_coverage(logits: Tensor, boxes: Tensor) -> Tuple[Tensor, Tensor]:
+    """(N, H, W) mask logits and (N, H, W) box masks -> the share of each box's pixels, and of
+    the pixels outside it, that the predicted mask (sigmoid > 0.5) covers, (N, ) each (0 where
+    there are no such pixels)."""
+    foreground = (logits > 0).float()
+    inside = (foreground * boxes).sum((1, 2)) / boxes.sum((1, 2)).clamp(min=1.0)
+    outside = ((foreground * (1 - boxes)).sum((1, 2))
+               / (1 - boxes).sum((1, 2)).clamp(min=1.0))
+    return inside, outside
+
+
 def _training_iteration() -> int:
     """The Runner's current training iteration (0 outside a Runner)."""
     return MessageHub.get_current_instance().get_info('iter', 0)
@@ -46,7 +57,10 @@ class FreeSOLOHead(SOLOV2Head):
     positive's predicted mask (stride 4) is compared with its coarse mask through projections
     (``loss_mask``: max, ``loss_mask_avg``: mean) and a pairwise colour-affinity term inside
     the coarse mask's box. The category branch keeps SOLOv2's focal loss. Predictions get boxes
-    computed from their masks (SOLOv2 returns none).
+    computed from their masks (SOLOv2 returns none). Training also logs how much of the
+    positives' coarse-mask boxes their predicted masks cover (``mask_cover_in_box``) and how much
+    of the rest of the map (``mask_cover_out_box``): the first near 0 or the second near 1, the
+    masks have collapsed to empty or to everything (``MaskCollapseHook``).
 
     The paper also describes a semantic-embedding loss on the category branch; the authors'
     release multiplies it by zero, so the published numbers were trained without it, and it is
@@ -149,12 +163,15 @@ class FreeSOLOHead(SOLOV2Head):
                                                      groups=groups)
             losses['loss_mask_avg'] = self.loss_mask_avg(preds, targets, avg_factor=num_pos,
                                                          groups=groups)
+            boxes = box_masks(targets > 0.5)
             if self.loss_pairwise is not None:
-                region = box_masks(targets > 0.5) * self._counted_rows(batch_img_metas,
-                                                                       images, featmap_size)
+                region = boxes * self._counted_rows(batch_img_metas, images, featmap_size)
                 losses['loss_pairwise'] = self.loss_pairwise(
                     preds, torch.stack(batch_color_similarity), region, image_index=images,
                     groups=groups, iteration=_training_iteration())
+            # logged, not optimised (no 'loss' in their names): MaskCollapseHook watches them
+            inside, outside = box_coverage(preds.detach(), boxes)
+            losses.update(mask_cover_in_box=inside.mean(), mask_cover_out_box=outside.mean())
 
         flat_labels = torch.cat([
             torch.cat([img_labels.flatten() for img_labels in lvl_labels])
