@@ -11,7 +11,8 @@ runs ``tools/self_train.py --rounds 2`` and ``tools/train.py``/``tools/test.py``
 config in processes of their own, in ``OUT/seed_<s>/``; a finished seed is read back, not rerun.
 Prints, per stage, the median and min-max over seeds of mask AP / AP50 / AP75, box AP / AP50,
 AR@100 and labels per train scene, whether Free Mask < round 1 < round 2 held for every seed,
-and the ratio of round 2 to the supervised bound.
+and the ratio of round 2 to the supervised bound. A seed whose masks collapsed (MaskCollapseHook
+stopped its run) is named and left out of the FreeSOLO rows.
 """
 import argparse
 import json
@@ -33,22 +34,42 @@ from mmfreesolo.scenes import generate_scenes  # noqa: E402
 STAGES = ['free_mask', 'round_1', 'round_2']
 
 
+class Collapsed(Exception):
+    """A run that MaskCollapseHook stopped: its seed is counted, not scored."""
+
+
 def run(args, env, log):
+    start = osp.getsize(log) if osp.isfile(log) else 0
     with open(log, 'a') as out:
         proc = subprocess.run([sys.executable] + args, cwd=ROOT, env=env, stdout=out,
                               stderr=subprocess.STDOUT)
     if proc.returncode:
+        with open(log) as f:
+            f.seek(start)
+            collapsed = re.search(r'error: (the predicted masks collapsed.*)', f.read())
+        if collapsed:
+            raise Collapsed(collapsed.group(1))
         sys.exit(f'{" ".join(args)} failed (exit {proc.returncode}); see {log}')
 
 
 def self_training(seed, out, env, config, cfg_options):
-    """The seed's summary.json stages, keyed by stage name."""
+    """The seed's summary.json stages, keyed by stage name; :class:`Collapsed` if its masks
+    collapsed (recorded in ``collapsed.txt``, read back as such)."""
     work = osp.join(out, f'seed_{seed}', 'self_train')
     summary = osp.join(work, 'summary.json')
+    collapsed = osp.join(out, f'seed_{seed}', 'collapsed.txt')
+    if osp.isfile(collapsed):
+        with open(collapsed) as f:
+            raise Collapsed(f.read())
     if not osp.isfile(summary):
-        run(['tools/self_train.py', config, '--rounds', '2', '--work-dir', work,
-             '--cfg-options', f'randomness.seed={seed}'] + cfg_options, env,
-            osp.join(out, f'seed_{seed}', 'self_train.log'))
+        try:
+            run(['tools/self_train.py', config, '--rounds', '2', '--work-dir', work,
+                 '--cfg-options', f'randomness.seed={seed}'] + cfg_options, env,
+                osp.join(out, f'seed_{seed}', 'self_train.log'))
+        except Collapsed as e:
+            with open(collapsed, 'w') as f:
+                f.write(str(e))
+            raise
     with open(summary) as f:
         return {s['stage']: s for s in json.load(f)['stages']}
 
@@ -101,11 +122,15 @@ def main():
         generate_scenes(scenes, args.num_train, args.num_val)
     env = dict(os.environ, MMFREESOLO_SCENES=scenes + os.sep, PYTHONUNBUFFERED='1')
 
-    stages, upper, seconds = {}, {}, {}
+    stages, upper, seconds, collapsed = {}, {}, {}, {}
     for seed in args.seeds:
         os.makedirs(osp.join(out, f'seed_{seed}'), exist_ok=True)
         start = time.time()
-        stages[seed] = self_training(seed, out, env, args.config, args.cfg_options)
+        try:
+            stages[seed] = self_training(seed, out, env, args.config, args.cfg_options)
+        except Collapsed as e:
+            collapsed[seed] = str(e)
+            print(f'seed {seed}: stopped, {e}', flush=True)
         if args.supervised != 'none':
             upper[seed] = supervised(seed, out, env, args.supervised)
         seconds[seed] = time.time() - start
@@ -119,28 +144,34 @@ def main():
                   by_stage['round_1'].get('labels_made', {}).get('num_masks'), None]
         per_scene[seed] = [m / args.num_train if m is not None else None for m in handed]
 
+    seeds = [s for s in args.seeds if s in stages]
+    if collapsed:
+        print(f'\nmasks collapsed (the run stopped) on seeds {sorted(collapsed)} of '
+              f'{args.seeds}; the table is over the others')
+    if not seeds:
+        sys.exit('no seed trained to the end')
     rows = []
     for i, name in enumerate(STAGES):
-        vals = [stages[s][name]['val'] for s in args.seeds]
+        vals = [stages[s][name]['val'] for s in seeds]
         rows.append([name] + [spread([v.get(k) for v in vals]) for k, _ in METRICS]
-                    + [spread([per_scene[s][i] for s in args.seeds])])
+                    + [spread([per_scene[s][i] for s in seeds])])
     if upper:
         rows.append(['supervised'] + [spread([upper[s].get(k) for s in args.seeds])
                                       for k, _ in METRICS] + ['(ground truth)'])
-    print(f'\nmedian (min-max) over seeds {args.seeds}, {args.num_val} val scenes; '
-          'labels/scene: those the next round trains on')
+    print(f'\nmedian (min-max) over seeds {seeds}, {args.num_val} val scenes (supervised: over '
+          f'{args.seeds}); labels/scene: those the next round trains on')
     print(format_table(['stage'] + [n for _, n in METRICS] + ['labels/scene'], rows,
                        markdown=True))
 
     for key, label in (('segm_mAP', 'mask AP'), ('segm_mAP_50', 'mask AP50'),
                        ('bbox_mAP', 'box AP')):
         held = [all(stages[s][a]['val'][key] < stages[s][b]['val'][key]
-                    for a, b in zip(STAGES, STAGES[1:])) for s in args.seeds]
+                    for a, b in zip(STAGES, STAGES[1:])) for s in seeds]
         print(f'Free Mask < round 1 < round 2 on {label}: '
-              + ', '.join(f'seed {s} {"yes" if h else "NO"}' for s, h in zip(args.seeds, held)))
+              + ', '.join(f'seed {s} {"yes" if h else "NO"}' for s, h in zip(seeds, held)))
     if upper:
         ratios = [stages[s]['round_2']['val']['segm_mAP'] / upper[s]['segm_mAP']
-                  for s in args.seeds if upper[s].get('segm_mAP')]
+                  for s in seeds if upper[s].get('segm_mAP')]
         print(f'round 2 / supervised mask AP: {spread(ratios)}')
 
 
