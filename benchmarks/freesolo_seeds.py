@@ -158,8 +158,9 @@ def main():
     if upper:
         rows.append(['supervised'] + [spread([upper[s].get(k) for s in args.seeds])
                                       for k, _ in METRICS] + ['(ground truth)'])
-    print(f'\nmedian (min-max) over seeds {seeds}, {args.num_val} val scenes (supervised: over '
-          f'{args.seeds}); labels/scene: those the next round trains on')
+    over = f' (supervised: over {args.seeds})' if upper and collapsed else ''
+    print(f'\nmedian (min-max) over seeds {seeds}{over}, {args.num_val} val scenes; '
+          'labels/scene: those the next round trains on')
     print(format_table(['stage'] + [n for _, n in METRICS] + ['labels/scene'], rows,
                        markdown=True))
 
