@@ -76,6 +76,8 @@ class MaskCollapseHook(Hook):
             f'the predicted masks collapsed ({state}) for {self.patience} iterations, since '
             f'iteration {self._collapsed_since + 1}: they cover {inside:.1%} of their '
             f'pseudo-labels\' boxes and {outside:.1%} of the rest, and the weak mask losses do '
-            f'not recover from this. Checkpoints from before are in {runner.work_dir}. Retry with '
-            'a longer warm-up of the pairwise term (model.mask_head.loss_pairwise.warmup_iters), '
-            'a lower learning rate, or another seed (randomness.seed).')
+            f'not recover from this. Start again in a new work dir (the checkpoints of '
+            f'{runner.work_dir} from iteration {self._collapsed_since + 1} on are collapsed, and '
+            'resuming would load them) with a longer warm-up of the pairwise term '
+            '(model.mask_head.loss_pairwise.warmup_iters), a lower learning rate, or another '
+            'seed (randomness.seed).')
