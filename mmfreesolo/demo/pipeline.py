@@ -1,19 +1,23 @@
 """The whole pipeline on an embedded default, into one folder: generated scenes (scored) and the
 photos bundled with scikit-image (drawn), Free Mask, FreeSOLO rounds 1 and 2, each stage
-evaluated class-agnostically on the val scenes and drawn on the same images.
+evaluated class-agnostically on the val scenes and drawn on the same images, and beside them a
+supervised upper bound: the same detector and schedule trained on the scenes' ground truth.
 
     OUT/config.py                 the config it ran, every path resolved
     OUT/scenes/, OUT/photos/      the data
     OUT/work/                     tools/self_train.py's work dir (summary.json, summary.png, ...)
+    OUT/work/supervised/          the supervised upper bound's work dir (val_metrics.json, ...)
     OUT/ap_table.{json,md}        class-agnostic val AP of each stage, in order
     OUT/pictures/<image>.png      per image: ground truth | Free Mask | round 1 | round 2
     OUT/pictures/<stage>/<image>.png   each stage's overlay alone
 
-The config's ``demo`` section sizes it: ``dict(num_train, num_val, num_pictures, photos)``.
+The config's ``demo`` section sizes it: ``dict(num_train, num_val, num_pictures, photos,
+supervised=dict(config, cfg_options))`` (no ``supervised``: no upper bound).
 Stopped and started again with the same arguments, it continues (self-training resumes).
 """
 from __future__ import annotations
 
+import copy
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -22,7 +26,7 @@ import cv2
 from mmdet.apis import init_detector
 
 from ..engine.free_mask_labelling import build_free_mask
-from ..engine.self_training import SelfTraining
+from ..engine.self_training import SelfTraining, train_and_evaluate
 from ..errors import UserInputError
 from ..evaluation.reporting import REPORTED_METRICS, format_table, format_value
 from ..fileio.configs import load_config
@@ -39,6 +43,7 @@ from .photos import write_photos
 
 STAGE_TITLES = {'free_mask': 'Free Mask', 'round_1': 'FreeSOLO round 1',
                 'round_2': 'FreeSOLO round 2'}
+SUPERVISED = 'supervised upper bound'
 
 
 def prepare_data(out_dir: str, scenes: str, settings: dict) -> None:
@@ -84,15 +89,41 @@ class DemoPipeline:
         training = SelfTraining(self.cfg, rounds=2, work_dir=osp.join(self.out_dir, 'work'))
         summary = training.run()
         rows = ap_table(summary)
+        bound = self.supervised_bound()
+        if bound is not None:
+            rows.append(dict(stage=SUPERVISED,
+                             **{name: bound.get(key) for key, name in REPORTED_METRICS}))
         write_json_atomic(osp.join(self.out_dir, 'ap_table.json'), rows, indent=2)
         table = format_markdown(rows)
         with open(osp.join(self.out_dir, 'ap_table.md'), 'w') as f:
             f.write(table)
         print('\nclass-agnostic AP on the val scenes, per stage:\n' + table, flush=True)
+        if bound and bound.get('segm_mAP'):
+            last = summary['stages'][-1]['val']['segm_mAP']
+            print(f'{STAGE_TITLES.get(summary["stages"][-1]["stage"])} / {SUPERVISED}, mask AP: '
+                  f'{last / bound["segm_mAP"]:.2f}', flush=True)
         pictures = self.draw_pictures(training, summary)
         print(f'done: {len(pictures)} pictures in {osp.join(self.out_dir, "pictures")}, '
               f'AP table in {osp.join(self.out_dir, "ap_table.md")}', flush=True)
         return dict(summary=summary, ap_table=rows, pictures=pictures)
+
+    def supervised_bound(self) -> Optional[dict]:
+        """The demo's ``supervised`` config trained on the scenes' ground truth, with the demo's
+        seed, in ``work/supervised`` (continued or read back like a round); its val metrics."""
+        settings = self.settings.get('supervised')
+        if not settings:
+            return None
+        cfg = load_config(settings['config'])
+        cfg.merge_from_dict(settings.get('cfg_options', {}))
+        cfg.work_dir = osp.join(self.out_dir, 'work', 'supervised')
+        cfg.randomness = copy.deepcopy(self.cfg.randomness)
+        # a Runner of its own beside the rounds': its logger and visualizer found by name
+        cfg.experiment_name = 'supervised'
+        if cfg.get('visualizer'):
+            cfg.visualizer.name = 'supervised_visualizer'
+        print(f'== {SUPERVISED}: {osp.basename(settings["config"])} on the scenes\' ground truth',
+              flush=True)
+        return train_and_evaluate(cfg)
 
     # pictures --------------------------------------------------------------------------------
 

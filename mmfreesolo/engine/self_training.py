@@ -95,6 +95,22 @@ class _FinalValMetrics(Hook):
             _write(self.path, _flatten_metrics(metrics))
 
 
+def train_and_evaluate(cfg: Config) -> Dict[str, float]:
+    """Train ``cfg`` in its work dir (continuing from its last checkpoint; not at all once its
+    schedule is done) and return its val metrics (``segm_mAP``, ...), kept in the work dir's
+    ``val_metrics.json`` and read back from there."""
+    metrics_file = osp.join(cfg.work_dir, VAL_METRICS)
+    if not osp.isfile(metrics_file):
+        latest = latest_checkpoint(cfg.work_dir)
+        if latest is None or not training_finished(cfg, latest):
+            if latest is not None:
+                cfg.resume, cfg.load_from = True, None
+            SelfTraining._train(cfg, metrics_file)
+        if not osp.isfile(metrics_file):
+            SelfTraining._validate(cfg, latest_checkpoint(cfg.work_dir), metrics_file)
+    return read_json(metrics_file)
+
+
 def _label_counts(path: str, min_score: float = 0.0) -> dict:
     """Images and masks of a label file, and the masks a dataset with ``min_score`` uses."""
     counts = dict(num_images=0, num_masks=0, num_masks_used=0)

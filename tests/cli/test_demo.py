@@ -67,7 +67,10 @@ def test_demo_tool_with_a_trained_model(images, scenes, tmp_path):
 
 DEMO_TEST_CONFIG = f"""
 _base_ = '{REPO}/configs/demo/freesolo_demo_cpu.py'
-demo = dict(num_train=16, num_val=4, num_pictures=2, photos=True)
+demo = dict(num_train=16, num_val=4, num_pictures=2, photos=True,
+            supervised=dict(cfg_options=dict(
+                train_cfg=dict(max_iters=30, val_interval=30),
+                default_hooks=dict(checkpoint=dict(interval=30, max_keep_ckpts=1)))))
 train_cfg = dict(max_iters=30, val_interval=30)
 default_hooks = dict(checkpoint=dict(interval=30, max_keep_ckpts=1), logger=dict(interval=10))
 # 16 scenes and 30 iterations: looser cuts than the demo's, so that every round has labels
@@ -92,23 +95,36 @@ def test_demo_pipeline_writes_every_artefact(tmp_path):
     assert used.train_dataloader.dataset.data_root == str(out / 'scenes') + '/'
 
     rows = json.loads((out / 'ap_table.json').read_text())
-    assert [row['stage'] for row in rows] == STAGES
+    assert [row['stage'] for row in rows] == STAGES + ['supervised upper bound']
     for row in rows:
         for metric in ('mask AP', 'mask AP50', 'mask AP75', 'box AP', 'box AP50'):
-            assert 0 <= row[metric] <= 1, (row['stage'], metric)
+            if row['stage'] == 'supervised upper bound' and metric.startswith('box'):
+                assert row[metric] is None, 'mmdet\'s SOLOv2 predicts no boxes'
+            else:
+                assert 0 <= row[metric] <= 1, (row['stage'], metric)
+    supervised = out / 'work' / 'supervised'
+    assert json.loads((supervised / 'val_metrics.json').read_text())['segm_mAP'] == rows[3][
+        'mask AP'], 'trained and scored in its own work dir'
+    (trained, ) = supervised.glob('solov2_mobilenetv2_scenes_cpu.py')
+    bound_cfg = Config.fromfile(str(trained))
+    assert bound_cfg.train_cfg.max_iters == 30 and bound_cfg.randomness == used.randomness
+    assert bound_cfg.train_dataloader.dataset.ann_file == 'annotations/instances_train.json'
     # Free Mask is deterministic and finds objects in 4 scenes; the rounds, 30 iterations on 16
     # scenes, may find none (the learning is checked by test_freesolo_end_to_end.py)
     assert rows[0]['mask AP50'] > 0.05, rows[0]
     table = (out / 'ap_table.md').read_text().splitlines()
-    assert len(table) == 2 + 3 and table[2].startswith('| Free Mask |')
+    assert len(table) == 2 + 4 and table[2].startswith('| Free Mask |')
     assert f'{rows[2]["mask AP"]:.3f}' in table[4]
-    assert 'class-agnostic AP on the val scenes' in result.stdout and table[4] in result.stdout
+    assert table[5].startswith('| supervised upper bound |') and '| - | - |' in table[5]
+    assert 'class-agnostic AP on the val scenes' in result.stdout and table[5] in result.stdout
     assert re.search(r'== round 2 of 2', result.stdout), 'progress is shown'
-    assert re.search(r'30/30, [\d.]+ task/s, elapsed: \d+s, ETA:', result.stdout), 'a bar'
+    assert '== supervised upper bound: solov2_mobilenetv2_scenes_cpu.py' in result.stdout
+    assert len(re.findall(r'30/30, [\d.]+ task/s, elapsed: \d+s, ETA:', result.stdout)) >= 3
     for detail in ('Config:', 'Hooks will be executed', 'Iter(train)'):
         assert detail not in result.stdout, f'{detail} goes to the log file only'
-        assert any(detail in log.read_text()
-                   for log in (out / 'work' / 'round_1').glob('*/*.log')), detail
+        for work in ('round_1', 'supervised'):
+            assert any(detail in log.read_text()
+                       for log in (out / 'work' / work).glob('*/*.log')), (work, detail)
 
     names = ['000001', '000002'] + [f'photo_{p}' for p in PHOTOS]
     pictures = out / 'pictures'
