@@ -49,8 +49,9 @@ def train_step(model, optimizer, data):
     start = time.perf_counter()
     prepared = model.data_preprocessor(data, training=True)
     losses = model.loss(prepared['inputs'], prepared['data_samples'])
+    loss, _ = model.parse_losses(losses)  # as mmengine's train_step: logged values left out
     optimizer.zero_grad()
-    sum(losses.values()).backward()
+    loss.backward()
     optimizer.step()
     return time.perf_counter() - start
 
