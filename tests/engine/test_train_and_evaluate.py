@@ -15,7 +15,10 @@ def _config(scenes, work_dir, max_iters):
     cfg = Config.fromfile(CPU_CONFIG)
     mp.undo()
     cfg.work_dir = str(work_dir)
+    # a Runner's logger and visualizer are global instances found by name: another test's
+    # visualizer would write this run's scalars into its own work dir
     cfg.experiment_name = f'train_and_evaluate_{max_iters}_{work_dir.name}'
+    cfg.visualizer.name = cfg.experiment_name
     cfg.train_cfg.update(max_iters=max_iters, val_interval=max_iters)
     cfg.default_hooks.checkpoint.interval = 2
     cfg.default_hooks.logger.interval = 1
