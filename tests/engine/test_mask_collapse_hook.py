@@ -57,6 +57,23 @@ def test_margin_is_the_distance_to_empty_and_to_everything():
         MaskCollapseHook(patience=0)
 
 
+def test_the_count_is_kept_in_the_checkpoint_and_continued_only_on_resume():
+    hook = MaskCollapseHook(patience=5)
+    _feed(hook, [HEALTHY, EMPTY, EMPTY])
+    checkpoint = dict(meta=dict(iter=3))
+    hook.before_save_checkpoint(None, checkpoint)
+    assert checkpoint['meta'] == dict(iter=3, mask_collapse=dict(since=1, iters=2))
+
+    resumed = MaskCollapseHook(patience=5)
+    resumed.after_load_checkpoint(SimpleNamespace(_resume=True), checkpoint)
+    at, message = _feed(resumed, [EMPTY] * 3)
+    assert at == 3 and 'since iteration 2' in message
+    started = MaskCollapseHook(patience=5)  # weights loaded to start a new run: a new count
+    started.after_load_checkpoint(SimpleNamespace(_resume=False), checkpoint)
+    assert _feed(started, [EMPTY] * 4)[0] is None
+    MaskCollapseHook().after_load_checkpoint(SimpleNamespace(_resume=True), dict(meta={}))
+
+
 @pytest.mark.parametrize('config', [
     'freesolo_mobilenetv2_scenes_cpu.py', 'demo/freesolo_demo_cpu.py',
     'freesolo_mobilenetv2_image_folder_cpu.py', 'freesolo_r18_densecl_scenes_cpu.py',
@@ -78,9 +95,9 @@ custom_hooks = [dict(type='MaskCollapseHook', patience=3)]
 """
 
 
-def test_train_stops_a_collapsed_run_with_one_error_line(scenes, tmp_path):
-    """Dynamic kernels of -1 on the non-negative mask features: every logit <= 0, every mask
-    empty, from the first iteration on; tools/train.py ends after 3 with one line."""
+def _collapsed_config(tmp_path):
+    """A config starting from dynamic kernels of -1 on the non-negative mask features: every
+    logit <= 0, every mask empty, from the first iteration on."""
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
     register_all_modules()
@@ -93,9 +110,32 @@ def test_train_stops_a_collapsed_run_with_one_error_line(scenes, tmp_path):
     torch.save(dict(meta={}, state_dict=model.state_dict()), checkpoint)
     config = tmp_path / 'collapsed.py'
     config.write_text(COLLAPSED_CONFIG.format(repo=REPO, checkpoint=checkpoint))
+    return config
+
+
+def test_train_stops_a_collapsed_run_with_one_error_line(scenes, tmp_path):
+    """tools/train.py ends the collapsed run after 3 iterations, with one line."""
+    config = _collapsed_config(tmp_path)
     result = run(['tools/train.py', str(config), '--work-dir', str(tmp_path / 'work'),
                   '--cfg-options', 'default_hooks.logger.interval=1'], env=scenes_env(scenes))
     assert_one_line_error(result, 'collapsed (empty) for 3 iterations, since iteration 1',
                           'cover 0.0% of their', str(tmp_path / 'work'))
     assert 'Iter(train) [ 3/20]' in result.stdout + result.stderr
     assert 'Iter(train) [ 4/20]' not in result.stdout + result.stderr
+
+
+def test_a_resumed_run_continues_the_count(scenes, tmp_path):
+    """Interrupted after 3 collapsed iterations (patience 5) and resumed, the run stops at
+    iteration 5, as the uninterrupted run would have, not at 8."""
+    config = _collapsed_config(tmp_path)
+    work = str(tmp_path / 'work')
+    options = ['custom_hooks.0.patience=5', 'default_hooks.logger.interval=1',
+               'default_hooks.checkpoint.interval=3']
+    first = run(['tools/train.py', str(config), '--work-dir', work, '--cfg-options',
+                 'train_cfg.max_iters=3', *options], env=scenes_env(scenes))
+    assert first.returncode == 0, first.stderr[-3000:]
+    result = run(['tools/train.py', str(config), '--work-dir', work, '--resume', '--cfg-options',
+                  *options], env=scenes_env(scenes))
+    assert_one_line_error(result, 'collapsed (empty) for 5 iterations, since iteration 1')
+    assert 'Iter(train) [ 5/20]' in result.stdout + result.stderr
+    assert 'Iter(train) [ 6/20]' not in result.stdout + result.stderr

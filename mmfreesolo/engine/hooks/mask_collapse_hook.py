@@ -33,7 +33,8 @@ class MaskCollapseHook(Hook):
 
     It reads ``mask_cover_in_box`` and ``mask_cover_out_box``, which ``FreeSOLOHead`` adds to
     the training outputs, averaged over the ranks (so all ranks stop together); iterations
-    without positives do not count either way.
+    without positives do not count either way. The count is kept in the checkpoints, so a run
+    resumed mid-collapse stops where the uninterrupted run would have.
 
     Args:
         margin: how close to empty or to everything the masks must be to count as collapsed.
@@ -51,6 +52,18 @@ class MaskCollapseHook(Hook):
         self.patience = patience
         self._collapsed_since: Optional[int] = None
         self._collapsed_iters = 0
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        # a run resumed mid-collapse keeps counting instead of granting a fresh patience
+        checkpoint.setdefault('meta', {})['mask_collapse'] = dict(
+            since=self._collapsed_since, iters=self._collapsed_iters)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        # only a resumed run continues the count: weights loaded to start a run (load_from, a
+        # round initialised from the previous one) begin a new one
+        state = checkpoint.get('meta', {}).get('mask_collapse')
+        if state is not None and getattr(runner, '_resume', False):
+            self._collapsed_since, self._collapsed_iters = state['since'], state['iters']
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[dict] = None) -> None:
