@@ -145,3 +145,26 @@ def test_negative_hue_shifts_rotate_the_hue_under_numpy_2(backend):
                           _original_adjust_hue(img, 0.1, backend))
     with pytest.raises(ValueError):
         mmcv.adjust_hue(img, -0.6, backend=backend)
+
+
+def test_finish_distributed_frees_the_group_and_the_finished_ddp_wrapper(tmp_path):
+    """A finished Runner sits in reference cycles; its DDP wrapper keeps gloo's backend alive
+    until the interpreter tears down (where gloo can abort) unless collected while it is alive."""
+    import weakref
+
+    import torch.distributed as dist
+    from mmengine.model import MMDistributedDataParallel
+
+    from mmfreesolo.adaptations import finish_distributed
+
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path / "store"}', rank=0,
+                            world_size=1)
+    runner = type('Runner', (), {})()
+    runner.model = MMDistributedDataParallel(nn.Linear(2, 1))
+    runner.self = runner  # a cycle: unreachable, but not freed by reference counting
+    wrapper = weakref.ref(runner.model)
+    del runner
+    finish_distributed()
+    assert not dist.is_initialized()
+    assert wrapper() is None
+    finish_distributed()  # without a group: nothing to do

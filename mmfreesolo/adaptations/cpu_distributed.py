@@ -48,13 +48,20 @@ def enable_cpu_distributed() -> None:
 
 
 def finish_distributed() -> None:
-    """Destroy the default process group after a run that succeeded.
+    """End the process group after a run that succeeded, while the interpreter is fully alive.
 
-    mmengine never destroys the group it makes, and a process that exits with it alive can
-    abort while gloo's threads are torn down with the interpreter ("terminate called without an
-    active exception", pytorch/pytorch#179291): a finished job then reports a failure. Call it
+    mmengine never destroys the group it makes, and a process that exits with gloo's threads
+    still holding work (tensors with Python references) can abort while the interpreter is torn
+    down ("terminate called without an active exception", pytorch/pytorch#179291): a finished job
+    then reports a failure. So: a barrier (no rank leaves while a peer still talks to it), the
+    group destroyed, and the finished Runner's DDP wrapper, which keeps the group's C++ backend
+    alive, collected now rather than at exit. The caller must hold no Runner any more. Call it
     only on success, so that a rank that failed never waits for the others.
     """
+    import gc
+
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
+        gc.collect()

@@ -127,5 +127,6 @@ def test(config: str,
     if out is not None:
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=out))
     metrics = runner.test()
+    del runner, model
     finish_distributed()
     return metrics
