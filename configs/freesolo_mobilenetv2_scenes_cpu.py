@@ -103,13 +103,13 @@ val_evaluator = dict(metric=['segm', 'bbox'])  # FreeSOLOHead predicts boxes fro
 test_evaluator = val_evaluator
 
 # tools/self_train.py: Free Mask labels (made when the training ann_file is missing), then rounds.
-# Round 2 starts from round 1's weights, not from ImageNet as the release's rounds do. Measured
-# with the earlier recipe (min_score 0.7, cut 0.3, the earlier Free Mask): round 1 kept 1.2 labels
-# per train scene (of 4.8 objects), 65-84 % of
-# them good (IoU > 0.5; below the 0.3 cut 18-40 %), and a restart on so few loses recall. Mask AP
-# / AP50 of round 2 (256 / 48 scenes, round 1: 0.079 / 0.219 on val, 0.085 / 0.222 on train):
-#   restarted from ImageNet: val 0.079 / 0.190, train 0.086 / 0.199
-#   from round 1's weights:  val 0.101 / 0.249, train 0.106 / 0.242
+# Round 2 starts from round 1's weights, not from ImageNet as the release's rounds do. Round 2's
+# mask AP / box AP over seeds 0 / 1 / 2 (one thread each; round 1 handed it 1.8-1.9 labels a
+# scene, 57-64 % good; round 1's box AP 0.109 / 0.083 / 0.123):
+#   from round 1's weights:   0.135 / 0.114 / 0.132, box 0.143 / 0.117 / 0.150
+#   restarted from ImageNet:  0.081 / 0.082 / 0.092, box 0.073 / 0.081 / 0.082
+# (benchmarks/freesolo_seeds.py --cfg-options self_training.init=config). The earlier recipe's
+# single runs had said the same: 0.079 restarted, 0.101 from round 1's weights.
 self_training = dict(
     free_mask=dict(config='{{fileDirname}}/free_mask/freemask_mobilenetv2_scenes_cpu.py'),
     init='previous',
