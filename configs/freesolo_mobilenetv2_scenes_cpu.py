@@ -96,8 +96,9 @@ randomness = dict(seed=0, deterministic=True)
 #   the same, in round 1 only: round 2 0.099 / 0.122 / 0.098 / 0.146
 # (python benchmarks/freesolo_seeds.py --supervised none --config VARIANT --seeds 0 1 2 7.) The
 # longer LR warm-up narrows round 1's spread (0.010 over 4 seeds against 0.023 over 3) but lowers
-# round 2's median and worst seed, in both rounds or in round 1 only (seeds 0-2: 0.099, 0.098-0.122
-# against 0.132, 0.114-0.135), so the recipe stays as it is and the hook catches the rest.
+# round 2's median and worst seed, in both rounds or in round 1 only (round 2 over seeds 0-2:
+# 0.113 (0.092-0.115) and 0.099 (0.098-0.122), against this recipe's 0.132 (0.114-0.135)), so the
+# recipe stays as it is and the hook catches the rest.
 custom_hooks = [dict(type='MaskCollapseHook', margin=0.01, patience=100)]
 val_evaluator = dict(metric=['segm', 'bbox'])  # FreeSOLOHead predicts boxes from masks
 test_evaluator = val_evaluator
@@ -116,8 +117,11 @@ self_training = dict(
     # later rounds train on the model's own labels
     later_rounds_dataset=dict(min_score=0.0),
     # Round 1 (seed 0) labelling its 256 train scenes, share of labels overlapping an object with
-    # IoU > 0.5 per score (benchmarks/free_mask_label_quality.py): 0.1-0.15 9 %, 0.15-0.2 17 %,
-    # 0.2-0.25 38 %, 0.25-0.3 61 %, >= 0.3 80 %. The release's cut 0.3 keeps 133 labels (0.5 per
-    # scene, of 4.8 objects); 0.2 keeps 607 (2.4 per scene), 54 % of them good (Free Mask's labels
-    # round 1 trained on: 29 %).
+    # IoU > 0.5 per score (benchmarks/free_mask_label_quality.py): 0.1-0.15 9 %, 0.15-0.175 18 %,
+    # 0.175-0.2 27 %, 0.2-0.25 47 %, 0.25-0.3 76 %, >= 0.3 91 %. Labels a scene (of 4.8 objects)
+    # and round 2's mask AP over seeds 0-2 (benchmarks/freesolo_seeds.py --cfg-options
+    # self_training.labelling.score_thr=T):
+    #   0.15: 3.6 (3.6-4.0), 0.111 (0.097-0.136)
+    #   0.2:  1.8 (1.8-1.9), 0.132 (0.114-0.135), 57-64 % of the labels good
+    #   0.3 (the release's): 0.3 (0.2-0.6), 0.076 (0.065-0.085), below round 1 on every seed
     labelling=dict(score_thr=0.2))
