@@ -11,8 +11,9 @@ runs ``tools/self_train.py --rounds 2`` and ``tools/train.py``/``tools/test.py``
 config in processes of their own, in ``OUT/seed_<s>/``; a finished seed is read back, not rerun.
 Prints, per stage, the median and min-max over seeds of mask AP / AP50 / AP75, box AP / AP50,
 AR@100 and labels per train scene, whether Free Mask < round 1 < round 2 held for every seed,
-and the ratio of round 2 to the supervised bound. A seed whose masks collapsed (MaskCollapseHook
-stopped its run) is named and left out of the FreeSOLO rows.
+whether each step exceeds the spread over the seeds of the stage it reaches, and the ratio of
+round 2 to the supervised bound. A seed whose masks collapsed (MaskCollapseHook stopped its run)
+is named and left out of the FreeSOLO rows.
 """
 import argparse
 import json
@@ -170,6 +171,14 @@ def main():
                     for a, b in zip(STAGES, STAGES[1:])) for s in seeds]
         print(f'Free Mask < round 1 < round 2 on {label}: '
               + ', '.join(f'seed {s} {"yes" if h else "NO"}' for s, h in zip(seeds, held)))
+    # a step is told from seed noise when it exceeds the spread of the stage it reaches
+    for key, label in (('segm_mAP', 'mask AP'), ('segm_mAP_50', 'mask AP50')):
+        for a, b in zip(STAGES, STAGES[1:]):
+            reached = [stages[s][b]['val'][key] for s in seeds]
+            noise = max(reached) - min(reached)
+            steps = [stages[s][b]['val'][key] - stages[s][a]['val'][key] for s in seeds]
+            print(f'{b} - {a} on {label} vs {b}\'s spread {noise:.3f}: ' + ', '.join(
+                f'seed {s} {d:+.3f} {"yes" if d > noise else "NO"}' for s, d in zip(seeds, steps)))
     if upper:
         ratios = [stages[s]['round_2']['val']['segm_mAP'] / upper[s]['segm_mAP']
                   for s in seeds if upper[s].get('segm_mAP')]
