@@ -11,10 +11,11 @@
 #   Free Mask labels (DenseCL ResNet-18, stride 16): 0.106 / 0.231
 #   constant LR:  round 1: 0.020 / 0.058      round 2: 0.025 / 0.052
 #   cosine tail (the schedule now inherited): round 1 0.032 / 0.093, round 2 0.025 / 0.066
-# against 0.089 and 0.132 for the MobileNetV2 config's rounds (median of 3 seeds). With a
-# constant LR: the MobileNetV2 config's round 1 on these same labels 0.062 / 0.176 (seed 0; 0.102
-# on its own); the supervised bound (configs/solov2_r18_densecl_scenes_cpu.py, seed 0) 0.144 /
-# 0.380.
+# against 0.089 and 0.132 for the MobileNetV2 config's rounds (median of 3 seeds), all with COCO's
+# grids; with the halved grids now inherited, round 1 0.030 / 0.077 (the MobileNetV2's 0.109).
+# With a constant LR: the MobileNetV2 config's round 1 on these same labels 0.062 / 0.176 (seed 0;
+# 0.102 on its own); the supervised bound (configs/solov2_r18_densecl_scenes_cpu.py, seed 0)
+# 0.144 / 0.380.
 _base_ = './freesolo_mobilenetv2_scenes_cpu.py'
 
 pretrained = '{{$MMFREESOLO_PRETRAINED:work_dirs/densecl_r18_scenes/backbone.pth}}'
