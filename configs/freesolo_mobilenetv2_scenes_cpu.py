@@ -8,7 +8,7 @@
 #   python tools/test.py configs/freesolo_mobilenetv2_scenes_cpu.py \
 #       work_dirs/freesolo_mobilenetv2_scenes_cpu/iter_1000.pth
 #
-# On 256 train / 48 val scenes, 1000 iterations take about 3.5 min on 2 cores. Class-agnostic
+# On 256 train / 48 val scenes, 1000 iterations take about 3 min on 2 cores. Class-agnostic
 # mask AP / AP50 / AP75 on the val scenes, median (min-max) of seeds 0-2
 # (python benchmarks/freesolo_seeds.py --out work_dirs/seeds; the README has every column;
 # one thread a seed on 2 cores, about 9 min a seed for the rounds, 4 for the supervised bound):
@@ -17,7 +17,7 @@
 #   round 2 (tools/self_train.py): 0.145 (0.141-0.157) / 0.336 (0.333-0.349) / 0.107 (0.101-0.153)
 #   supervised upper bound (configs/solov2_mobilenetv2_scenes_cpu.py): 0.358 (0.349-0.367)
 # Seed 7: round 1 0.103, round 2 0.149. Every step, labels < round 1 < round 2, is larger on every
-# seed than the next stage's spread over the seeds, on mask AP and AP50.
+# seed than the spread over the seeds of the stage it reaches, on mask AP and AP50.
 # Most of that comes from the SOLO grids sized for 128 px (configs/solov2_r18_scenes_cpu.py).
 # With COCO's grids (40, 36, 24, 16, 12), everything else as here but the rounds' labelling cut
 # at 0.2: round 1 0.089 (0.069-0.092), round 2 0.132 (0.114-0.135), supervised 0.270
