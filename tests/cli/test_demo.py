@@ -75,9 +75,9 @@ train_cfg = dict(max_iters=30, val_interval=30)
 default_hooks = dict(checkpoint=dict(interval=30, max_keep_ckpts=1), logger=dict(interval=10))
 # 16 scenes and 30 iterations: looser cuts than the demo's, so that every round has labels
 train_dataloader = dict(dataset=dict(min_score=0.6))
-model = dict(test_cfg=dict(score_thr=0.05))
+model = dict(test_cfg=dict(score_thr=0.01, filter_thr=0.0))
 custom_hooks = [dict(type='TrainingProgressHook'),
-                dict(type='SelfTrainingHook', score_thr=0.1, max_per_img=20)]
+                dict(type='SelfTrainingHook', score_thr=0.01, max_per_img=20)]
 """
 
 

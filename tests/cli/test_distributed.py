@@ -63,7 +63,9 @@ def test_self_training_labels_over_two_processes_equal_one_process(scenes, tmp_p
     and rank 0 writes the same file as a single process."""
     config = tmp_path / 'label_only.py'
     config.write_text(LABEL_ONLY_CONFIG)
-    env = scenes_env(scenes)
+    # one thread a process, as torch.distributed.run gives each rank: the untrained model's
+    # scores are near ties, which a thread count's different float sums can reorder
+    env = dict(scenes_env(scenes), OMP_NUM_THREADS='1')
     assert_ok(run(['tools/train.py', str(config), '--work-dir', str(tmp_path / 'one')],
                   env=env))
     two = run(['-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port',

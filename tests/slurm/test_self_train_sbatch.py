@@ -19,8 +19,8 @@ train_cfg = dict(max_iters=10, val_interval=10)
 default_hooks = dict(checkpoint=dict(interval=10), logger=dict(interval=5))
 # 8 scenes and 10 iterations: loose cuts, so that every round has labels to train on
 train_dataloader = dict(dataset=dict(min_score=0.6))
-model = dict(test_cfg=dict(score_thr=0.05))
-custom_hooks = [dict(type='SelfTrainingHook', score_thr=0.05, chunk_size=2)]
+model = dict(test_cfg=dict(score_thr=0.01, filter_thr=0.0))
+custom_hooks = [dict(type='SelfTrainingHook', score_thr=0.01, chunk_size=2)]
 self_training = dict(free_mask=dict(chunk_size=2))
 """
 
