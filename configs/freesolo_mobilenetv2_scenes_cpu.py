@@ -21,7 +21,8 @@
 # Most of that comes from the SOLO grids sized for 128 px (configs/solov2_r18_scenes_cpu.py).
 # With COCO's grids (40, 36, 24, 16, 12), everything else as here but the rounds' labelling cut
 # at 0.2: round 1 0.089 (0.069-0.092), round 2 0.132 (0.114-0.135), supervised 0.270
-# (0.264-0.338), seed 7 collapsed at one thread, and a training step took 1.7x as long. The
+# (0.264-0.338), seed 7 collapsed at one thread, and a training step took 1.5x as long (round 1's
+# median logged step, seeds 0-2, one thread: 0.39 s (0.39-0.47) against 0.26 s (0.25-0.28)). The
 # comments below that give figures without saying so were measured with COCO's grids.
 # Earlier, with a = 0.1 (the paper's, three runs): 0.070 and 0.045 after 1000 iterations, and one
 # run at 0.000 after 500, its masks scattered pixels spanning whole boxes (the max projection's
