@@ -1,10 +1,14 @@
-"""How good are Free Mask labels at each score? Backs the CPU FreeSOLO config's ``min_score``.
+"""How good are pseudo-labels at each score, and which objects do they miss? Backs the CPU
+FreeSOLO config's ``min_score`` and the rounds' labelling cut.
 
     python benchmarks/free_mask_label_quality.py GT_JSON LABELS_JSON [--bins 0.55 0.6 0.65 0.7 0.8]
+        [--min-score S] [--area-bins 100 200 400 800 1600]
 
-Matches every pseudo-label to the ground truth of its image (by file_name) and prints, per score
-bin, how many labels there are, the share whose best mask IoU with an object is > 0.5, and their
-mean best IoU.
+Matches every pseudo-label (Free Mask's, or a round's ``self_training_labels.json``) scored
+>= ``min_score`` to the ground truth of its image (by file_name) and prints, per score bin, how
+many labels there are, the share whose best mask IoU with an object is > 0.5, and their mean
+best IoU; then, per object size (visible area in pixels, the ground truth's ``area``), how many
+objects the labelled images hold and the share of them some label overlaps with IoU > 0.5.
 """
 import argparse
 import os.path as osp
@@ -18,23 +22,54 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from mmfreesolo.evaluation.class_agnostic_eval import load_coco_gt, load_detections  # noqa: E402
+from mmfreesolo.fileio.json_files import read_json  # noqa: E402
 
 
-def best_ious(coco_gt, detections):
-    """(score, best mask IoU with the image's objects) of every detection."""
+def _rles(detections):
+    return [dict(d['segmentation'], counts=d['segmentation']['counts'].encode())
+            if isinstance(d['segmentation']['counts'], str) else d['segmentation']
+            for d in detections]
+
+
+def mask_ious(coco_gt, detections, image_ids):
+    """Per image of ``image_ids``: (D, G) mask IoUs of its detections with its objects, and the
+    detections' scores and the objects' areas."""
     by_image = defaultdict(list)
     for det in detections:
         by_image[det['image_id']].append(det)
-    rows = []
-    for image_id, dets in by_image.items():
-        gts = [coco_gt.annToRLE(a) for a in coco_gt.imgToAnns[image_id]]
-        rles = [dict(d['segmentation'], counts=d['segmentation']['counts'].encode())
-                if isinstance(d['segmentation']['counts'], str) else d['segmentation']
-                for d in dets]
-        ious = (mask_utils.iou(rles, gts, [0] * len(gts)).max(axis=1) if gts
-                else np.zeros(len(dets)))
-        rows.extend(zip([d['score'] for d in dets], ious))
+    for image_id in image_ids:
+        dets, objects = by_image[image_id], coco_gt.imgToAnns[image_id]
+        ious = (mask_utils.iou(_rles(dets), [coco_gt.annToRLE(a) for a in objects],
+                               [0] * len(objects))
+                if dets and objects else np.zeros((len(dets), len(objects))))
+        yield (np.asarray(ious).reshape(len(dets), len(objects)),
+               np.array([d['score'] for d in dets]), np.array([a['area'] for a in objects]))
+
+
+def best_ious(coco_gt, detections, image_ids=None):
+    """(score, best mask IoU with the image's objects) of every detection."""
+    image_ids = sorted({d['image_id'] for d in detections}) if image_ids is None else image_ids
+    rows = [(s, iou) for ious, scores, _ in mask_ious(coco_gt, detections, image_ids)
+            for s, iou in zip(scores, ious.max(axis=1) if ious.shape[1] else
+                              np.zeros(len(scores)))]
     return np.array(rows, dtype=np.float64).reshape(-1, 2)
+
+
+def object_recall(coco_gt, detections, image_ids):
+    """(visible area, best mask IoU with a detection) of every object of ``image_ids``."""
+    rows = [(area, iou) for ious, _, areas in mask_ious(coco_gt, detections, image_ids)
+            for area, iou in zip(areas, ious.max(axis=0) if ious.shape[0] else
+                                 np.zeros(len(areas)))]
+    return np.array(rows, dtype=np.float64).reshape(-1, 2)
+
+
+def labelled_images(path, coco_gt):
+    """Ground-truth ids of the images a label file lists (also those it left without labels)."""
+    data = read_json(path)
+    if isinstance(data, list):  # a results list names only the images with detections
+        return sorted({d['image_id'] for d in data})
+    gt_ids = {img['file_name']: img['id'] for img in coco_gt.dataset['images']}
+    return sorted(gt_ids[img['file_name']] for img in data['images'])
 
 
 def main():
@@ -42,17 +77,36 @@ def main():
     parser.add_argument('gt')
     parser.add_argument('labels')
     parser.add_argument('--bins', type=float, nargs='+', default=[0.55, 0.6, 0.65, 0.7, 0.8])
+    parser.add_argument('--min-score', type=float, default=0.0,
+                        help='only labels scored at least this (a dataset\'s min_score)')
+    parser.add_argument('--area-bins', type=float, nargs='+',
+                        default=[100, 200, 400, 800, 1600])
     args = parser.parse_args()
     coco_gt = load_coco_gt(args.gt)
-    rows = best_ious(coco_gt, load_detections(args.labels, coco_gt))
-    edges = [-np.inf] + args.bins + [np.inf]
-    print(f'{len(rows)} labels of {args.labels}')
+    detections = [d for d in load_detections(args.labels, coco_gt)
+                  if d['score'] >= args.min_score]
+    images = labelled_images(args.labels, coco_gt)
+    rows = best_ious(coco_gt, detections, images)
+    print(f'{len(rows)} labels scored >= {args.min_score} of {args.labels}, '
+          f'{len(rows) / max(len(images), 1):.2f} an image, {(rows[:, 1] > 0.5).mean():.3f} '
+          'of them with IoU > 0.5' if len(rows) else f'no label of {args.labels}')
     print('score bin      labels  IoU>0.5  mean IoU')
+    edges = [-np.inf] + args.bins + [np.inf]
     for low, high in zip(edges[:-1], edges[1:]):
         inside = rows[(rows[:, 0] >= low) & (rows[:, 0] < high)]
         if len(inside):
             print(f'[{low:5.2f}, {high:5.2f})  {len(inside):6d}  {(inside[:, 1] > 0.5).mean():7.3f}'
                   f'  {inside[:, 1].mean():8.3f}')
+    objects = object_recall(coco_gt, detections, images)
+    print(f'\n{len(objects)} objects in {len(images)} images, '
+          f'{(objects[:, 1] > 0.5).mean() if len(objects) else 0:.3f} of them found '
+          '(a label with IoU > 0.5)')
+    print('object area     objects  found')
+    edges = [0] + args.area_bins + [np.inf]
+    for low, high in zip(edges[:-1], edges[1:]):
+        found = objects[(objects[:, 0] >= low) & (objects[:, 0] < high), 1] > 0.5
+        if len(found):
+            print(f'[{low:5.0f}, {high:5.0f})  {len(found):7d}  {found.mean():5.3f}')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,70 @@
+"""benchmarks/free_mask_label_quality.py on a hand-made case: label precision per score bin and
+object recall per object size, computed by hand below."""
+import json
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+from conftest import REPO, assert_ok, run
+
+
+def square(x, y, size, shape=(20, 20)):
+    mask = np.zeros(shape, dtype=np.uint8)
+    mask[y:y + size, x:x + size] = 1
+    return mask
+
+
+def uncompressed_rle(mask):
+    """COCO's uncompressed RLE (column-major runs, starting with zeros)."""
+    flat = mask.flatten(order='F')
+    changes = np.flatnonzero(np.diff(np.r_[0, flat, 1 - flat[-1]]))
+    counts = np.diff(np.r_[0, changes]).tolist()
+    return dict(size=list(mask.shape), counts=counts)
+
+
+def write_case(tmp_path):
+    images = [dict(id=1, file_name='a.png', height=20, width=20),
+              dict(id=2, file_name='b.png', height=20, width=20)]
+    objects = [(1, square(0, 0, 10)), (1, square(15, 15, 4)), (2, square(3, 3, 6))]
+    gt = dict(images=images, categories=[dict(id=1, name='object')], annotations=[
+        dict(id=i + 1, image_id=image, category_id=1, iscrowd=0, area=int(mask.sum()),
+             bbox=[float(v) for v in mask_utils.toBbox(mask_utils.encode(
+                 np.asfortranarray(mask)))],
+             segmentation=uncompressed_rle(mask))
+        for i, (image, mask) in enumerate(objects)])
+    labels = []
+    # the 10x10 object exactly (IoU 1), and a square shifted 5 px off it (IoU 50 / 150)
+    for i, (mask, score) in enumerate([(square(0, 0, 10), 0.9), (square(5, 0, 10), 0.3)]):
+        rle = mask_utils.encode(np.asfortranarray(mask))
+        labels.append(dict(id=i + 1, image_id=1, category_id=1, score=score, iscrowd=0,
+                           area=int(mask.sum()), bbox=list(mask_utils.toBbox(rle)),
+                           segmentation=dict(size=rle['size'], counts=rle['counts'].decode())))
+    # image b.png is labelled with nothing: its object counts as missed
+    label_file = dict(images=images, categories=[dict(id=1, name='object')], annotations=labels)
+    (tmp_path / 'gt.json').write_text(json.dumps(gt))
+    (tmp_path / 'labels.json').write_text(json.dumps(label_file))
+    return str(tmp_path / 'gt.json'), str(tmp_path / 'labels.json')
+
+
+def quality(gt, labels, *options):
+    result = run([str(REPO / 'benchmarks/free_mask_label_quality.py'), gt, labels, *options])
+    assert_ok(result)
+    return result.stdout
+
+
+def test_precision_per_score_and_recall_per_object_size(tmp_path):
+    gt, labels = write_case(tmp_path)
+    out = quality(gt, labels, '--bins', '0.5', '--area-bins', '50')
+    assert '2 labels scored >= 0.0' in out and '1.00 an image, 0.500 of them' in out
+    assert '[ -inf,  0.50)       1    0.000     0.333' in out
+    assert '[ 0.50,   inf)       1    1.000     1.000' in out
+    assert '3 objects in 2 images, 0.333 of them found' in out
+    assert '[    0,    50)        2  0.000' in out  # the 4x4 and the unlabelled 6x6
+    assert '[   50,   inf)        1  1.000' in out
+
+
+def test_min_score_drops_labels_before_matching(tmp_path):
+    gt, labels = write_case(tmp_path)
+    out = quality(gt, labels, '--min-score', '0.5', '--bins', '0.5', '--area-bins', '50')
+    assert '1 labels scored >= 0.5' in out and '0.50 an image, 1.000 of them' in out
+    assert '3 objects in 2 images, 0.333 of them found' in out
