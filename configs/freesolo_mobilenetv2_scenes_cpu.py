@@ -137,4 +137,7 @@ self_training = dict(
     #   0.15: 3.6 (3.6-4.0), 0.111 (0.097-0.136)
     #   0.2:  1.8 (1.8-1.9), 0.132 (0.114-0.135), 57-64 % of the labels good
     #   0.3 (the release's): 0.3 (0.2-0.6), 0.076 (0.065-0.085), below round 1 on every seed
+    # No cut hands round 2 2.5 labels a scene at >= 60 % good: round 1's labels find 27-28 % of
+    # the objects, none of the 1.7 a scene under 200 visible pixels (Free Mask's labels 0-2 % of
+    # those; benchmarks/free_mask_label_quality.py's recall per object size; README: what else).
     labelling=dict(score_thr=0.25))
