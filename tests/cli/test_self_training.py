@@ -178,11 +178,13 @@ def test_from_a_folder_of_images_pretraining_first_and_resuming_after_kills(tmp_
     assert [s['stage'] for s in summary['stages']] == ['free_mask', 'round_1', 'round_2']
     labels = json.loads((scenes_a / 'annotations' / 'free_mask_train.json').read_text())
     assert labels['info']['checkpoint'] == str(backbone), 'Free Mask used the pretrained backbone'
-    # the rounds start from it: the frozen stem of round 1's weights is the pretrained one
-    pretrained = _weights(backbone)
+    # the rounds start from it (the backbone is trained whole): ten steps a round at LR 0.002
+    # leave the stem within a tenth of its norm of the pretrained one, which another init is not
+    pretrained = _weights(backbone)['backbone.conv1.weight']
     for r in (1, 2):
         trained = _weights(work_a / f'round_{r}' / f'iter_{PRETRAINED_ITERS}.pth')
-        assert torch.equal(trained['backbone.conv1.weight'], pretrained['backbone.conv1.weight'])
+        drift = (trained['backbone.conv1.weight'] - pretrained).norm()
+        assert 0 < drift < 0.1 * pretrained.norm(), (r, float(drift), float(pretrained.norm()))
 
     scenes_b, work_b = tmp_path / 'scenes_b', tmp_path / 'b'
     shutil.copytree(scenes, scenes_b)
