@@ -46,9 +46,8 @@ def mask_ious(coco_gt, detections, image_ids):
                np.array([d['score'] for d in dets]), np.array([a['area'] for a in objects]))
 
 
-def best_ious(coco_gt, detections, image_ids=None):
-    """(score, best mask IoU with the image's objects) of every detection."""
-    image_ids = sorted({d['image_id'] for d in detections}) if image_ids is None else image_ids
+def best_ious(coco_gt, detections, image_ids):
+    """(score, best mask IoU with the image's objects) of every detection of ``image_ids``."""
     rows = [(s, iou) for ious, scores, _ in mask_ious(coco_gt, detections, image_ids)
             for s, iou in zip(scores, ious.max(axis=1) if ious.shape[1] else
                               np.zeros(len(scores)))]

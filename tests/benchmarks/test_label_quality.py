@@ -14,12 +14,10 @@ def square(x, y, size, shape=(20, 20)):
     return mask
 
 
-def uncompressed_rle(mask):
-    """COCO's uncompressed RLE (column-major runs, starting with zeros)."""
-    flat = mask.flatten(order='F')
-    changes = np.flatnonzero(np.diff(np.r_[0, flat, 1 - flat[-1]]))
-    counts = np.diff(np.r_[0, changes]).tolist()
-    return dict(size=list(mask.shape), counts=counts)
+def rle(mask):
+    """A COCO RLE as label files hold it (counts a string)."""
+    encoded = mask_utils.encode(np.asfortranarray(mask))
+    return dict(size=encoded['size'], counts=encoded['counts'].decode())
 
 
 def write_case(tmp_path):
@@ -28,17 +26,14 @@ def write_case(tmp_path):
     objects = [(1, square(0, 0, 10)), (1, square(15, 15, 4)), (2, square(3, 3, 6))]
     gt = dict(images=images, categories=[dict(id=1, name='object')], annotations=[
         dict(id=i + 1, image_id=image, category_id=1, iscrowd=0, area=int(mask.sum()),
-             bbox=[float(v) for v in mask_utils.toBbox(mask_utils.encode(
-                 np.asfortranarray(mask)))],
-             segmentation=uncompressed_rle(mask))
+             bbox=mask_utils.toBbox(rle(mask)).tolist(), segmentation=rle(mask))
         for i, (image, mask) in enumerate(objects)])
     labels = []
     # the 10x10 object exactly (IoU 1), and a square shifted 5 px off it (IoU 50 / 150)
     for i, (mask, score) in enumerate([(square(0, 0, 10), 0.9), (square(5, 0, 10), 0.3)]):
-        rle = mask_utils.encode(np.asfortranarray(mask))
         labels.append(dict(id=i + 1, image_id=1, category_id=1, score=score, iscrowd=0,
-                           area=int(mask.sum()), bbox=list(mask_utils.toBbox(rle)),
-                           segmentation=dict(size=rle['size'], counts=rle['counts'].decode())))
+                           area=int(mask.sum()), bbox=mask_utils.toBbox(rle(mask)).tolist(),
+                           segmentation=rle(mask)))
     # image b.png is labelled with nothing: its object counts as missed
     label_file = dict(images=images, categories=[dict(id=1, name='object')], annotations=labels)
     (tmp_path / 'gt.json').write_text(json.dumps(gt))
