@@ -140,10 +140,11 @@ class SelfTraining:
         launcher: 'none', or the launcher the processes were started with (already
             initialised: :func:`mmengine.dist.init_dist`).
         init: overrides ``self_training.init``.
+        name: prefixes its Runners' names, when one process self-trains more than once.
     """
 
     def __init__(self, cfg: Config, rounds: int, work_dir: str, launcher: str = 'none',
-                 init: Optional[str] = None) -> None:
+                 init: Optional[str] = None, name: str = '') -> None:
         if rounds < 1:
             raise UserInputError(f'--rounds must be at least 1, got {rounds}')
         settings = cfg.get('self_training')
@@ -161,6 +162,7 @@ class SelfTraining:
         self.rounds = rounds
         self.work_dir = osp.abspath(work_dir)
         self.launcher = launcher
+        self.name = name
         self.has_val = bool(cfg.get('val_dataloader') and cfg.get('val_evaluator'))
         self.pretraining = self._pretraining_config()
         self.pretrained: Optional[str] = None  # the pretrained backbone, once there
@@ -196,9 +198,10 @@ class SelfTraining:
         cfg = pretraining_config(settings.config, images, settings.get('ann_file'),
                                  settings.get('img_root'), osp.join(self.work_dir, 'pretrain'),
                                  settings.get('cfg_options'), self.launcher)
-        cfg.experiment_name = 'pretrain'  # Runners of one process must not share these
+        # Runners of one process must not share these
+        cfg.experiment_name = f'{self.name}pretrain'
         if cfg.get('visualizer'):
-            cfg.visualizer.name = 'pretrain_visualizer'
+            cfg.visualizer.name = f'{self.name}pretrain_visualizer'
         pretrained = cfg.model.backbone
         for user, backbone in ((self.settings.free_mask.config,
                                 load_config(self.settings.free_mask.config).model.backbone),
@@ -226,13 +229,18 @@ class SelfTraining:
 
     # Free Mask ----------------------------------------------------------------------------
 
+    def free_mask_config(self) -> Config:
+        """The Free Mask config, from the pretrained backbone when there is one."""
+        fm_cfg = load_config(self.settings.free_mask.config)
+        if self.pretrained:
+            fm_cfg.model.backbone_checkpoint = self.pretrained
+        return fm_cfg
+
     def free_mask_stage(self) -> dict:
         """Free Mask's labels of the training images (made when the training dataset's
         ``ann_file`` is missing), and, with a val set, Free Mask's own val metrics."""
         fm = self.settings.free_mask
-        fm_cfg = load_config(fm.config)
-        if self.pretrained:
-            fm_cfg.model.backbone_checkpoint = self.pretrained
+        fm_cfg = self.free_mask_config()
         train_labels, train_images = dataset_paths(annotated_dataset(self.cfg.train_dataloader))
         if not label_file_complete(train_labels):
             if fm.get('ann_file'):  # the images of a COCO json, their ids kept
@@ -365,9 +373,9 @@ class SelfTraining:
         cfg.launcher = self.launcher
         # one process runs several Runners: their logger, message hub and visualizer, global
         # instances found by name, must not be shared
-        cfg.experiment_name = f'round_{r}'
+        cfg.experiment_name = f'{self.name}round_{r}'
         if cfg.get('visualizer'):
-            cfg.visualizer.name = f'round_{r}_visualizer'
+            cfg.visualizer.name = f'{self.name}round_{r}_visualizer'
         if r > 1:
             previous = osp.join(self.round_dir(r - 1), LABELS)
             manifest = read_json(manifest_path(previous))
