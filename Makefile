@@ -4,13 +4,17 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test
+.PHONY: setup demo demo-densecl test
 
 setup:
 	bash scripts/setup.sh
 
 demo: setup
 	bash scripts/demo.sh
+
+# the demo with no external weights: DenseCL pretraining on the scenes first
+demo-densecl: setup
+	bash scripts/demo.sh outputs/demo_densecl configs/demo/freesolo_demo_densecl_cpu.py
 
 test: setup
 	bash scripts/test.sh $(PYTEST_ARGS)

@@ -7,12 +7,16 @@ supervised upper bound: the same detector and schedule trained on the scenes' gr
     OUT/scenes/, OUT/photos/      the data
     OUT/work/                     tools/self_train.py's work dir (summary.json, summary.png, ...)
     OUT/work/supervised/          the supervised upper bound's work dir (val_metrics.json, ...)
+    OUT/work/compare_<i>/         the work dir of each comparison row
     OUT/ap_table.{json,md}        class-agnostic val AP of each stage, in order
     OUT/pictures/<image>.png      per image: ground truth | Free Mask | round 1 | round 2
     OUT/pictures/<stage>/<image>.png   each stage's overlay alone
 
 The config's ``demo`` section sizes it: ``dict(num_train, num_val, num_pictures, photos,
-supervised=dict(config, cfg_options))`` (no ``supervised``: no upper bound).
+supervised=dict(config, cfg_options), comparisons=[...])`` (no ``supervised``: no upper bound;
+``comparisons``: rows of other pipelines, see :mod:`.comparisons`). With a pretraining stage
+(``self_training.pretrain``) the demo pretrains first, and the upper bound starts from the same
+pretrained backbone.
 Stopped and started again with the same arguments, it continues (self-training resumes).
 """
 from __future__ import annotations
@@ -39,6 +43,7 @@ from ..pseudo_labels.prediction_selection import PredictionSelection
 from ..scenes import generate_scenes
 from ..visualization.label_pictures import annotations_to_instances
 from ..visualization.stage_pictures import draw_panel, side_by_side
+from .comparisons import comparison_rows
 from .photos import write_photos
 
 STAGE_TITLES = {'free_mask': 'Free Mask', 'round_1': 'FreeSOLO round 1',
@@ -89,7 +94,11 @@ class DemoPipeline:
         training = SelfTraining(self.cfg, rounds=2, work_dir=osp.join(self.out_dir, 'work'))
         summary = training.run()
         rows = ap_table(summary)
-        bound = self.supervised_bound()
+        rows += comparison_rows(self.settings.get('comparisons', []),
+                                osp.join(self.out_dir, 'work'),
+                                osp.join(self.scenes, 'annotations', 'instances_val.json'),
+                                osp.join(self.scenes, 'val'), self.cfg.randomness)
+        bound = self.supervised_bound(training.pretrained)
         if bound is not None:
             rows.append(dict(stage=SUPERVISED,
                              **{name: bound.get(key) for key, name in REPORTED_METRICS}))
@@ -107,14 +116,17 @@ class DemoPipeline:
               f'AP table in {osp.join(self.out_dir, "ap_table.md")}', flush=True)
         return dict(summary=summary, ap_table=rows, pictures=pictures)
 
-    def supervised_bound(self) -> Optional[dict]:
+    def supervised_bound(self, pretrained: Optional[str]) -> Optional[dict]:
         """The demo's ``supervised`` config trained on the scenes' ground truth, with the demo's
-        seed, in ``work/supervised`` (continued or read back like a round); its val metrics."""
+        seed, in ``work/supervised`` (continued or read back like a round); its val metrics.
+        When the demo pretrained its backbone, the bound starts from it too."""
         settings = self.settings.get('supervised')
         if not settings:
             return None
         cfg = load_config(settings['config'])
         cfg.merge_from_dict(settings.get('cfg_options', {}))
+        if pretrained:
+            cfg.model.backbone.init_cfg = dict(type='BackboneCheckpoint', checkpoint=pretrained)
         cfg.work_dir = osp.join(self.out_dir, 'work', 'supervised')
         cfg.randomness = copy.deepcopy(self.cfg.randomness)
         # a Runner of its own beside the rounds': its logger and visualizer found by name
@@ -149,7 +161,7 @@ class DemoPipeline:
         stages = {'ground truth': [by_image.get(r.id) for r in records]}
 
         print(f'== drawing every stage on {len(records)} images', flush=True)
-        free_mask_cfg = load_config(self.cfg.self_training.free_mask.config)
+        free_mask_cfg = training.free_mask_config()
         stages[STAGE_TITLES['free_mask']] = self._labels(
             build_free_mask(free_mask_cfg), records, free_mask_cfg.test_pipeline)
         hook = training.labelling_hook()

@@ -137,3 +137,78 @@ def test_demo_pipeline_writes_every_artefact(tmp_path):
             assert _read_png(pictures / stage / f'{name}.png').shape == panel.shape
     assert (out / 'work' / 'summary.png').exists()
     assert (out / 'photos' / 'astronaut.png').exists()
+
+
+# 16 scenes, 30 iterations a run, 6 of pretraining; every cut loose enough for each round to have
+# labels: the plumbing is tested here, the learning by test_freesolo_end_to_end.py
+DENSECL_DEMO_TEST_CONFIG = f"""
+_base_ = '{REPO}/configs/demo/freesolo_demo_densecl_cpu.py'
+short = dict(train_cfg=dict(max_iters=30, val_interval=30),
+             default_hooks=dict(checkpoint=dict(interval=30, max_keep_ckpts=1)))
+loose = dict(train_dataloader=dict(dataset=dict(min_score=0.0)),
+             model=dict(test_cfg=dict(score_thr=0.005, filter_thr=0.0)),
+             custom_hooks=[dict(type='SelfTrainingHook', score_thr=0.0, max_per_img=20)])
+demo = dict(
+    num_train=16, num_val=4, num_pictures=1, photos=False,
+    supervised=dict(cfg_options=short),
+    comparisons=[
+        dict(title='ResNet-18, random weights',
+             free_mask='{REPO}/configs/free_mask/freemask_r18_densecl_scenes_cpu.py',
+             checkpoint=None, seed=0),
+        dict(title='ImageNet MobileNetV2, supervised',
+             self_training='{REPO}/configs/demo/freesolo_demo_cpu.py',
+             labels='annotations/free_mask_train_mobilenetv2.json',
+             cfg_options=dict(short, **loose))])
+train_cfg = short['train_cfg']
+default_hooks = short['default_hooks']
+train_dataloader = loose['train_dataloader']
+model = loose['model']
+custom_hooks = loose['custom_hooks']
+self_training = dict(
+    pretrain=dict(cfg_options={{'model.queue_len': 32, 'train_dataloader.batch_size': 4,
+                                'train_cfg.max_iters': 6}}))
+"""
+
+
+@pytest.mark.slow
+def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_path):
+    """The DenseCL demo: pretraining on the scenes, its Free Mask and rounds, then rows for the
+    same Free Mask from random weights and for the MobileNetV2's pipeline, and the upper bound
+    from the pretrained backbone; run again, everything is read back."""
+    config = tmp_path / 'demo_densecl_test.py'
+    config.write_text(DENSECL_DEMO_TEST_CONFIG)
+    out = tmp_path / 'demo'
+    command = ['tools/demo_pipeline.py', '--config', str(config), '--out', str(out)]
+    result = run(command, timeout=1500)
+    assert_ok(result)
+    assert '== pretraining ResNet-18 on' in result.stdout
+
+    rows = json.loads((out / 'ap_table.json').read_text())
+    assert [row['stage'] for row in rows] == STAGES + [
+        'Free Mask, ResNet-18, random weights', 'Free Mask, ImageNet MobileNetV2, supervised',
+        'FreeSOLO round 2, ImageNet MobileNetV2, supervised', 'supervised upper bound']
+    for row in rows:
+        assert 0 <= row['mask AP'] <= 1 and 0 <= row['mask AP50'] <= 1, row
+
+    backbone = str(out / 'work' / 'pretrain' / 'backbone.pth')
+    scenes = out / 'scenes' / 'annotations'
+    own = json.loads((scenes / 'free_mask_train.json').read_text())['info']
+    assert own['checkpoint'] == backbone, 'the demo\'s labels come from its pretrained backbone'
+    other = json.loads((scenes / 'free_mask_train_mobilenetv2.json').read_text())['info']
+    assert 'mobilenet_v2' in other['checkpoint'], 'the comparison labels into a file of its own'
+    compare = out / 'work' / 'compare_1'
+    assert json.loads((compare / 'round_2' / 'val_metrics.json').read_text())['segm_mAP'] == \
+        rows[5]['mask AP']
+    random_labels = json.loads((out / 'work' / 'compare_0' / 'val_labels.json').read_text())
+    assert random_labels['info']['checkpoint'] is None
+    assert rows[3]['mask AP50'] != rows[0]['mask AP50'], 'other weights, other masks'
+
+    (trained, ) = (out / 'work' / 'supervised').glob('solov2_r18_densecl_scenes_cpu.py')
+    bound = Config.fromfile(str(trained)).model.backbone.init_cfg
+    assert bound == dict(type='BackboneCheckpoint', checkpoint=backbone)
+
+    again = run(command, timeout=600)
+    assert_ok(again)
+    assert '== pretraining' not in again.stdout and 'task/s' not in again.stdout.split(
+        '== drawing')[0], 'every stage and row is read back'
+    assert json.loads((out / 'ap_table.json').read_text()) == rows

@@ -1,0 +1,24 @@
+# The demo with no external weights at all (`make demo-densecl`, or tools/demo_pipeline.py
+# --config this): a ResNet-18 pretrained by DenseCL on the train scenes, Free Mask from its
+# features, FreeSOLO rounds 1 and 2 from it, and beside them, scored the same way on the same val
+# scenes, Free Mask from the same ResNet-18 with random weights, Free Mask and round 2 of the
+# supervised ImageNet MobileNetV2 (the default demo's pipeline), and the supervised upper bound
+# from the same pretrained backbone. Its figures and times are in the README.
+_base_ = '../freesolo_r18_densecl_scenes_cpu.py'
+
+progress = dict(runner_type='StageLogRunner', custom_hooks=[dict(type='TrainingProgressHook')])
+demo = dict(
+    num_train=256, num_val=48, num_pictures=4, photos=True,
+    supervised=dict(config='{{fileDirname}}/../solov2_r18_densecl_scenes_cpu.py',
+                    cfg_options=progress),
+    comparisons=[
+        dict(title='ResNet-18, random weights',
+             free_mask='{{fileDirname}}/../free_mask/freemask_r18_densecl_scenes_cpu.py',
+             checkpoint=None, seed=0),
+        dict(title='ImageNet MobileNetV2, supervised',
+             self_training='{{fileDirname}}/freesolo_demo_cpu.py',
+             labels='annotations/free_mask_train_mobilenetv2.json'),
+    ])
+runner_type = 'StageLogRunner'
+custom_hooks = [dict(type='MaskCollapseHook', margin=0.01, patience=100),  # the base's
+                dict(type='TrainingProgressHook')]
