@@ -14,6 +14,7 @@ Each works in ``work/compare_<i>/`` and, run again, reads back what it finished.
 """
 from __future__ import annotations
 
+import copy
 import os.path as osp
 from typing import List
 
@@ -60,7 +61,7 @@ def self_training_rows(title: str, config: str, labels: str, cfg_options: dict,
     cfg = load_config(config)
     cfg.merge_from_dict(dict(cfg_options or {}))
     cfg.train_dataloader.dataset.ann_file = labels
-    cfg.randomness = randomness
+    cfg.randomness = copy.deepcopy(randomness)
     print(f'== {title}: its own self-training', flush=True)
     summary = SelfTraining(cfg, rounds=2, work_dir=folder,
                            name=osp.basename(folder) + '_').run()
@@ -71,6 +72,7 @@ def self_training_rows(title: str, config: str, labels: str, cfg_options: dict,
 
 def comparison_rows(comparisons: list, work_dir: str, val_ann: str, val_images: str,
                     randomness: Config) -> List[dict]:
+    """The rows of every comparison, in the config's order."""
     rows = []
     for i, item in enumerate(comparisons):
         folder = osp.join(work_dir, f'compare_{i}')
