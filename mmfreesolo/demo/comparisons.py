@@ -22,7 +22,7 @@ import torch
 from mmengine.config import Config
 
 from ..engine.free_mask_labelling import run_free_mask
-from ..engine.self_training import SelfTraining
+from ..engine.self_training import VAL_METRICS, SelfTraining
 from ..errors import UserInputError
 from ..evaluation.class_agnostic_eval import evaluate_label_file
 from ..evaluation.reporting import REPORTED_METRICS
@@ -30,10 +30,9 @@ from ..fileio.configs import load_config
 from ..fileio.json_files import read_json, write_json_atomic
 from ..pseudo_labels.image_records import list_images
 
-VAL_METRICS = 'val_metrics.json'
-
 
 def table_row(title: str, metrics: dict) -> dict:
+    """A row of the AP table: the stage's title and its reported metrics."""
     return dict(stage=title, **{name: metrics.get(key) for key, name in REPORTED_METRICS})
 
 

@@ -43,7 +43,7 @@ from ..pseudo_labels.prediction_selection import PredictionSelection
 from ..scenes import generate_scenes
 from ..visualization.label_pictures import annotations_to_instances
 from ..visualization.stage_pictures import draw_panel, side_by_side
-from .comparisons import comparison_rows
+from .comparisons import comparison_rows, table_row
 from .photos import write_photos
 
 STAGE_TITLES = {'free_mask': 'Free Mask', 'round_1': 'FreeSOLO round 1',
@@ -63,8 +63,7 @@ def prepare_data(out_dir: str, scenes: str, settings: dict) -> None:
 
 def ap_table(summary: dict) -> List[dict]:
     """One row per stage, in pipeline order: its val metrics."""
-    return [dict(stage=STAGE_TITLES.get(s['stage'], s['stage']),
-                 **{name: s['val'].get(key) for key, name in REPORTED_METRICS})
+    return [table_row(STAGE_TITLES.get(s['stage'], s['stage']), s['val'])
             for s in summary['stages']]
 
 
@@ -100,8 +99,7 @@ class DemoPipeline:
                                 osp.join(self.scenes, 'val'), self.cfg.randomness)
         bound = self.supervised_bound(training.pretrained)
         if bound is not None:
-            rows.append(dict(stage=SUPERVISED,
-                             **{name: bound.get(key) for key, name in REPORTED_METRICS}))
+            rows.append(table_row(SUPERVISED, bound))
         write_json_atomic(osp.join(self.out_dir, 'ap_table.json'), rows, indent=2)
         table = format_markdown(rows)
         with open(osp.join(self.out_dir, 'ap_table.md'), 'w') as f:
