@@ -19,6 +19,11 @@ demo = dict(
              self_training='{{fileDirname}}/freesolo_demo_cpu.py',
              labels='annotations/free_mask_train_mobilenetv2.json'),
     ])
+# the pretraining's Runner is mmpretrain's scope: these two are named with mmdet's
+self_training = dict(pretrain=dict(cfg_options=dict(
+    runner_type='mmdet.StageLogRunner',
+    custom_hooks=[dict(type='TorchRandomStateHook'),  # the pretraining config's
+                  dict(type='mmdet.TrainingProgressHook')])))
 runner_type = 'StageLogRunner'
 custom_hooks = [dict(type='MaskCollapseHook', margin=0.01, patience=100),  # the base's
                 dict(type='TrainingProgressHook')]

@@ -182,6 +182,7 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
     result = run(command, timeout=1500)
     assert_ok(result)
     assert '== pretraining ResNet-18 on' in result.stdout
+    assert 'Iter(train)' not in result.stdout, 'pretraining too shows a bar, its lines go to a log'
 
     rows = json.loads((out / 'ap_table.json').read_text())
     assert [row['stage'] for row in rows] == STAGES + [
