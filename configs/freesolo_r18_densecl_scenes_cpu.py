@@ -20,9 +20,9 @@
 #     round 1 0.074 (0.066-0.096), round 2 0.089 (0.089-0.102); its AP75 0.090 and AR@100 0.164
 #     above the labels' 0.081 and 0.139; supervised bound 0.254 (0.230-0.270)
 #   256 px, 400 iterations a round (1.6x the compute): 0.050; 192 px, 600 (1.35x): 0.066 / 0.064
-#   each label's largest connected piece only (the labels' box AP on the train scenes 0.071 ->
-#     0.148): 0.072 / 0.073
-#   labels over 20 % of their image dropped (103, 79 of them bad): 0.042
+#   the label file edited by hand (no option does this): each label's largest connected piece
+#     only (the labels' box AP on the train scenes 0.071 -> 0.148): 0.072 / 0.073; the labels
+#     over 20 % of their image dropped (103, 79 of them bad): 0.042
 #   the backbone frozen whole: 0.043 (its supervised bound 0.140)
 #   the MobileNetV2 config's detector on these labels: 0.055 / 0.075, on its own labels (0.057
 #     mask AP) 0.123 / 0.157

@@ -19,7 +19,8 @@ demo = dict(
              self_training='{{fileDirname}}/freesolo_demo_cpu.py',
              labels='annotations/free_mask_train_mobilenetv2.json'),
     ])
-# the pretraining's Runner is mmpretrain's scope: these two are named with mmdet's
+# The pretraining's Runner works in mmpretrain's scope, so these two are named with mmdet's; the
+# list replaces the pretraining config's, whose hooks it restates (a test checks they match).
 self_training = dict(pretrain=dict(cfg_options=dict(
     runner_type='mmdet.StageLogRunner',
     custom_hooks=[dict(type='TorchRandomStateHook'),  # the pretraining config's

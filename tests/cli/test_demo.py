@@ -213,3 +213,13 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
     assert '== pretraining' not in again.stdout and 'task/s' not in again.stdout.split(
         '== drawing')[0], 'every stage and row is read back'
     assert json.loads((out / 'ap_table.json').read_text()) == rows
+
+
+def test_annotation_free_demo_keeps_the_pretraining_configs_hooks():
+    """The demo replaces the pretraining's hook list to add its progress bar (mmengine replaces
+    lists): every hook the pretraining config names must still be in it."""
+    demo = Config.fromfile(str(REPO / 'configs' / 'demo' / 'freesolo_demo_densecl_cpu.py'))
+    pretraining = Config.fromfile(demo.self_training.pretrain.config)
+    ours = [hook['type'].split('.')[-1]
+            for hook in demo.self_training.pretrain.cfg_options.custom_hooks]
+    assert ours == [hook['type'] for hook in pretraining.custom_hooks] + ['TrainingProgressHook']
