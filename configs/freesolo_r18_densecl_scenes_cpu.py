@@ -9,12 +9,14 @@
 # labels. benchmarks/freesolo_seeds.py --config this --supervised none, one pretraining (seed 0,
 # its Free Mask labels 0.106 / 0.231), val mask AP / AP50, median (min-max) over seeds 0, 1, 2:
 #   round 1: 0.061 / 0.132 (0.048-0.062 / 0.115-0.161)
-#   round 2: 0.056 / 0.121 (0.054-0.075 / 0.120-0.143)
-# (the MobileNetV2's rounds: 0.109 and 0.145). Trained on the ground truth, the same detector
+#   round 2: 0.061 / 0.146 (0.057-0.080 / 0.115-0.166), on zoomed-out images as the base's
+#            later rounds; without the zoom 0.056 / 0.121 (0.054-0.075 / 0.120-0.143)
+# (the MobileNetV2's rounds: 0.109 and 0.175). Trained on the ground truth, the same detector
 # reaches 0.183 (0.177-0.187) from this backbone and 0.199 (0.193-0.207) from random weights,
 # lower from the backbone on every seed: 400 CPU steps of DenseCL make features Free Mask can
 # group, not a backbone that fine-tunes better.
-# Tried and not kept, round 1 / round 2 on seed 0 unless said (this config: 0.062 / 0.075):
+# Tried and not kept, round 1 / round 2 on seed 0 unless said, round 2 without the zoom (this
+# config then: 0.062 / 0.075):
 #   256-px images, 4x the compute (--cfg-options train_dataloader.dataset.pipeline.2.scale=
 #   (256,256), the same for val_ and test_dataloader's pipeline.1), seeds 0-2:
 #     round 1 0.074 (0.066-0.096), round 2 0.089 (0.089-0.102); its AP75 0.090 and AR@100 0.164
