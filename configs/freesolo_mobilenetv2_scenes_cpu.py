@@ -127,9 +127,11 @@ test_evaluator = val_evaluator
 # the model that object at up to half that size. Round 1's labels hold almost none of the objects
 # under 200 visible pixels (below), and without the zoom round 2 does not find them either.
 # Round 2's mask AP (COCO's small-object AP) over seeds 0 / 1 / 2 (benchmarks/freesolo_seeds.py
-# --supervised none; one thread a seed; the first two rows from the same round-1 weights):
+# --supervised none; one thread a seed; the first three rows from the same round-1 weights):
 #   no zoom:                 0.157 / 0.141 / 0.145 (AP_s 0.080 / 0.081 / 0.078)
 #   zoom in rounds >= 2:     0.202 / 0.174 / 0.175 (AP_s 0.134 / 0.114 / 0.103)
+#   the same, canvas 1-3x:   0.192 / 0.181 / 0.182 (AP_s 0.124 / 0.124 / 0.116); not taken:
+#                            each seed moved less (-0.010 to +0.007) than the spread (0.028)
 #   zoom in both rounds:     0.190 / 0.152 / 0.144, and round 1 lower: 0.107 / 0.078 / 0.098
 #                            against 0.123 / 0.096 / 0.109 (why is open; Free Mask's labels
 #                            are wrong more often than round 1's)
