@@ -138,15 +138,10 @@ test_evaluator = val_evaluator
 # The same zoom gives the supervised bound nothing (configs/solov2_mobilenetv2_scenes_cpu.py with
 # this pipeline, seeds 0-2: 0.354 (0.354-0.362) against 0.358 (0.349-0.367)): it makes up for
 # labels that miss small objects, which the ground truth does not miss.
-later_rounds_train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+later_rounds_train_pipeline = train_pipeline[:2] + [
     dict(type='Expand', mean={{_base_.model.data_preprocessor.mean}}, to_rgb=True,
-         ratio_range=(1, 2), prob=0.5),
-    dict(type='Resize', scale={{_base_.image_scale}}, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
+         ratio_range=(1, 2), prob=0.5)
+] + train_pipeline[2:]
 self_training = dict(
     free_mask=dict(config='{{fileDirname}}/free_mask/freemask_mobilenetv2_scenes_cpu.py'),
     init='previous',
