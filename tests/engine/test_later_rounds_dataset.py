@@ -6,12 +6,10 @@ import os.path as osp
 
 import pytest
 from mmengine.config import Config
-from PIL import Image
 
+from conftest import REPO, scenes_env
 from mmfreesolo.engine.self_training import LABELS, SelfTraining
 from mmfreesolo.pseudo_labels.label_file import manifest_path
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _transforms(cfg: Config) -> list:
@@ -21,11 +19,10 @@ def _transforms(cfg: Config) -> list:
 @pytest.mark.parametrize('config', ['freesolo_mobilenetv2_scenes_cpu.py',
                                     'freesolo_r18_densecl_scenes_cpu.py',
                                     'demo/freesolo_demo_cpu.py'])
-def test_only_later_rounds_train_on_zoomed_out_images(config, tmp_path, monkeypatch):
-    (tmp_path / 'scenes' / 'train').mkdir(parents=True)  # what the pretraining stage lists
-    Image.new('RGB', (8, 8)).save(tmp_path / 'scenes' / 'train' / '0.png')
-    monkeypatch.setenv('MMFREESOLO_SCENES', f'{tmp_path / "scenes"}{osp.sep}')
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
+def test_only_later_rounds_train_on_zoomed_out_images(config, scenes, tmp_path, monkeypatch):
+    for name, value in scenes_env(scenes).items():  # the pretraining stage lists the images
+        monkeypatch.setenv(name, value)
+    cfg = Config.fromfile(str(REPO / 'configs' / config))
     training = SelfTraining(cfg, 2, str(tmp_path))
     previous = osp.join(training.round_dir(1), LABELS)
     (tmp_path / 'round_1').mkdir()
