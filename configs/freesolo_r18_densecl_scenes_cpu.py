@@ -18,7 +18,8 @@
 # Tried and not kept, round 1 / round 2 on seed 0 unless said, round 2 without the zoom (this
 # config then: 0.062 / 0.075):
 #   256-px images, 4x the compute (--cfg-options train_dataloader.dataset.pipeline.2.scale=
-#   (256,256), the same for val_ and test_dataloader's pipeline.1), seeds 0-2:
+#   (256,256), the same for val_ and test_dataloader's pipeline.1; with the zoom, round 2 needs
+#   self_training.later_rounds_dataset.pipeline.3.scale too, not run), seeds 0-2:
 #     round 1 0.074 (0.066-0.096), round 2 0.089 (0.089-0.102); its AP75 0.090 and AR@100 0.164
 #     above the labels' 0.081 and 0.139; supervised bound 0.254 (0.230-0.270)
 #   256 px, 400 iterations a round (1.6x the compute): 0.050; 192 px, 600 (1.35x): 0.066 / 0.064
