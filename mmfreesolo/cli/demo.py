@@ -12,7 +12,7 @@ from mmdet.apis import init_detector
 from mmengine.structures import InstanceData
 
 from ..checkpoints import check_state_dict_fits, read_state_dict
-from ..engine.free_mask_labelling import build_free_mask
+from ..engine.free_mask_labelling import build_free_mask, free_mask_refinement
 from ..errors import UserInputError, exit_on_user_error
 from ..fileio.configs import load_config
 from ..fileio.images import read_image
@@ -56,6 +56,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
             cfg.model.backbone_checkpoint = args.checkpoint
         model, pipeline, select, title = build_free_mask(cfg, args.device), cfg.test_pipeline, \
             None, 'Free Mask'
+        refine = free_mask_refinement(cfg)
     else:
         if not args.checkpoint:
             raise UserInputError(f'{args.config} is a training config: give its --checkpoint')
@@ -64,6 +65,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         check_state_dict_fits(model, state, args.checkpoint, args.config)
         pipeline = inference_pipeline(cfg)
         title = osp.splitext(osp.basename(args.checkpoint))[0]
+        refine = None  # the model's predictions as they are
 
         def select(instances: InstanceData):
             return instances[instances.scores >= args.score_thr], {}
@@ -71,7 +73,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     os.makedirs(args.out, exist_ok=True)
     written = []
     for record, result in zip(records, label_images(model, records, pipeline, args.batch_size,
-                                                    select)):
+                                                    select, refine)):
         if result['skip'] is not None:
             print(f'skipped {record.file_name}: {result["skip"]}')
             continue

@@ -29,7 +29,7 @@ from typing import Dict, List, Optional, Sequence
 import cv2
 from mmdet.apis import init_detector
 
-from ..engine.free_mask_labelling import build_free_mask
+from ..engine.free_mask_labelling import build_free_mask, free_mask_refinement
 from ..engine.self_training import SelfTraining, train_and_evaluate
 from ..errors import UserInputError
 from ..evaluation.reporting import REPORTED_METRICS, format_table, format_value
@@ -161,7 +161,8 @@ class DemoPipeline:
         print(f'== drawing every stage on {len(records)} images', flush=True)
         free_mask_cfg = training.free_mask_config()
         stages[STAGE_TITLES['free_mask']] = self._labels(
-            build_free_mask(free_mask_cfg), records, free_mask_cfg.test_pipeline)
+            build_free_mask(free_mask_cfg), records, free_mask_cfg.test_pipeline,
+            refine=free_mask_refinement(free_mask_cfg))
         hook = training.labelling_hook()
         keep = PredictionSelection(hook.get('score_thr', 0.3), hook.get('max_per_img', 20),
                                    hook.get('max_width_ratio', 0.95))
@@ -173,9 +174,10 @@ class DemoPipeline:
         return stages
 
     @staticmethod
-    def _labels(model, records, pipeline, select=None) -> List[Optional[list]]:
+    def _labels(model, records, pipeline, select=None, refine=None) -> List[Optional[list]]:
         return [result['annotations'] if result['skip'] is None else None
-                for result in label_images(model, records, pipeline, select=select)]
+                for result in label_images(model, records, pipeline, select=select,
+                                           refine=refine)]
 
     def draw_pictures(self, training: SelfTraining, summary: dict) -> List[str]:
         records = self.picture_images()

@@ -16,6 +16,7 @@ from ..fileio.configs import load_config
 from ..pseudo_labels.image_records import ImageRecord, list_images
 from ..pseudo_labels.label_file import label_file_complete
 from ..pseudo_labels.labelling import AMP_DTYPES, write_label_file
+from ..pseudo_labels.mask_refinement import AffinityMaskRefinement
 from ..pseudo_labels.shards import shard_path
 
 
@@ -25,6 +26,13 @@ def build_free_mask(cfg: Config, device: str = 'cpu') -> torch.nn.Module:
     model = MODELS.build(cfg.model)
     model.init_weights()
     return model.to(device).eval()
+
+
+def free_mask_refinement(cfg: Config) -> Optional[AffinityMaskRefinement]:
+    """The refinement of the config's ``mask_refinement`` (AffinityMaskRefinement's arguments)
+    that Free Mask's masks go through before they are written; None if it has none."""
+    settings = cfg.get('mask_refinement')
+    return AffinityMaskRefinement(**settings) if settings is not None else None
 
 
 def free_mask_info(cfg: Config) -> dict:
@@ -60,7 +68,7 @@ def run_free_mask(cfg: Config,
     return write_label_file(model, records, cfg.test_pipeline, out, free_mask_info(cfg), source,
                             chunk_size=chunk_size, batch_size=batch_size, workers=workers,
                             amp=amp, shard_id=shard_id, num_shards=num_shards,
-                            progress=progress)
+                            progress=progress, refine=free_mask_refinement(cfg))
 
 
 def label_with_free_mask(config: str,

@@ -32,7 +32,8 @@ class ImagesToLabel(Dataset):
 
     Each item is ``dict(record=ImageRecord, index=its position, sample=packed inputs or None,
     failure=None or a :func:`~.labelling_failures.describe_failure` dict, shape=(H, W) or
-    None)``.
+    None, image=the decoded (H, W, 3) uint8 BGR image or None)``; the image is what a
+    :class:`~.mask_refinement.AffinityMaskRefinement` reads colours from.
     """
 
     def __init__(self, records: Sequence[ImageRecord], pipeline: Sequence[dict]) -> None:
@@ -48,7 +49,7 @@ class ImagesToLabel(Dataset):
 
     def __getitem__(self, index: int) -> dict:
         record = self.records[index]
-        failed = dict(record=record, index=index, sample=None, shape=None)
+        failed = dict(record=record, index=index, sample=None, shape=None, image=None)
         try:
             image = read_image(record.path)
         except (OSError, ValueError) as e:  # the file itself
@@ -59,7 +60,8 @@ class ImagesToLabel(Dataset):
                                         img_id=record.id, img_path=record.path))
         except Exception as e:  # FailureGuard decides whether the image or the run is at fault
             return dict(failed, failure=describe_failure('pipeline', e))
-        return dict(record=record, index=index, sample=sample, failure=None, shape=shape)
+        return dict(record=record, index=index, sample=sample, failure=None, shape=shape,
+                    image=image)
 
 
 def keep_list(batch: list) -> list:

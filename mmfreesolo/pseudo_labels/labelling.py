@@ -32,6 +32,7 @@ from .label_file import (FORMAT_VERSION, instances_to_annotations, label_file_co
                          manifest_path)
 from .label_file_stream import LabelFileStream
 from .labelling_failures import FailureGuard, LabellingStopped, describe_failure
+from .mask_refinement import AffinityMaskRefinement
 from .shards import shard_path
 
 AMP_DTYPES = {'fp16': torch.float16, 'bf16': torch.bfloat16}
@@ -77,8 +78,10 @@ def label_batch(model,
                 batch: List[dict],
                 amp: Optional[str] = None,
                 select: Optional[InstanceSelection] = None,
-                guard: Optional[FailureGuard] = None) -> List[dict]:
-    """Labels of one batch of :class:`ImagesToLabel` items.
+                guard: Optional[FailureGuard] = None,
+                refine: Optional[AffinityMaskRefinement] = None) -> List[dict]:
+    """Labels of one batch of :class:`ImagesToLabel` items: ``select`` chooses among the
+    predictions, ``refine`` then snaps the chosen masks to the image's colour edges.
 
     Returns per item ``dict(record, index, image=COCO image entry or None, annotations, skip,
     dropped=Counter)``. If the batch fails as a whole, its images are retried one by one so that
@@ -119,6 +122,9 @@ def label_batch(model,
             if select is not None:
                 instances, dropped = select(instances)
                 result['dropped'].update(dropped)
+            if refine is not None:
+                instances, dropped = refine(instances, item['image'])
+                result['dropped'].update(dropped)
             result['annotations'] = instances_to_annotations(instances)
         labelled.append(result)
     return labelled
@@ -128,13 +134,15 @@ def label_images(model,
                  records: Sequence[ImageRecord],
                  pipeline: Sequence[dict],
                  batch_size: int = 1,
-                 select: Optional[InstanceSelection] = None) -> List[dict]:
+                 select: Optional[InstanceSelection] = None,
+                 refine: Optional[AffinityMaskRefinement] = None) -> List[dict]:
     """:func:`label_batch` results of every image, in order, written nowhere (for pictures)."""
     loader = DataLoader(ImagesToLabel(records, pipeline), batch_size=batch_size,
                         collate_fn=keep_list)
     guard = FailureGuard()
     results = [result for batch in loader
-               for result in label_batch(model, batch, select=select, guard=guard)]
+               for result in label_batch(model, batch, select=select, guard=guard,
+                                         refine=refine)]
     guard.finish()
     return results
 
@@ -148,7 +156,8 @@ def label_chunks(model,
                  workers: int = 0,
                  amp: Optional[str] = None,
                  select: Optional[InstanceSelection] = None,
-                 progress: bool = True) -> None:
+                 progress: bool = True,
+                 refine: Optional[AffinityMaskRefinement] = None) -> None:
     """Label the images of those ``chunks`` (index -> positions in ``records``) whose chunk
     file is not in ``parts`` yet, writing each chunk file as soon as it is complete.
 
@@ -169,7 +178,7 @@ def label_chunks(model,
     guard = FailureGuard()
     held = []
     for batch in loader:
-        for result in label_batch(model, batch, amp, select, guard):
+        for result in label_batch(model, batch, amp, select, guard, refine):
             k = chunk_of[result['index']]
             chunk = pending[k]
             if result['skip'] is None:
@@ -231,7 +240,8 @@ def write_label_file(model,
                      shard_id: int = 0,
                      num_shards: int = 1,
                      progress: bool = True,
-                     manifest_extra: Optional[dict] = None) -> str:
+                     manifest_extra: Optional[dict] = None,
+                     refine: Optional[AffinityMaskRefinement] = None) -> str:
     """Label ``records`` with ``model`` into a complete label file and its manifest.
 
     Every process of a distributed run calls it: the chunks are dealt to the ranks, each image
@@ -246,6 +256,8 @@ def write_label_file(model,
             are not reused.
         source: the folder or json the records were listed from.
         manifest_extra: added to the manifest (e.g. the checkpoint of a self-training round).
+        refine: snaps the selected masks to the image's colour edges; its settings are part
+            of ``info``.
 
     Returns:
         The path written: ``out``, or its shard file.
@@ -257,6 +269,8 @@ def write_label_file(model,
     target = shard_path(out, shard_id, num_shards)
     if label_file_complete(target):
         return target
+    if refine is not None:
+        info = dict(info, mask_refinement=refine.settings())
     info = dict(info, version=FORMAT_VERSION,
                 source=dict(path=source, num_images=len(records),
                             list_sha256=list_digest(records)),
@@ -286,7 +300,7 @@ def write_label_file(model,
               f'{len(mine) - len(todo)} chunks done before'
               + (f' (rank 0 of {world_size})' if world_size > 1 else ''), flush=True)
     label_chunks(model, records, pipeline, parts, mine, batch_size, workers, amp, select,
-                 progress=progress and rank == 0)
+                 progress=progress and rank == 0, refine=refine)
     barrier()
     if rank == 0:
         # chunks follow the records' order: when their ids increase too (an image folder, a

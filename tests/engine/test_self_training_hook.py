@@ -4,16 +4,19 @@ import json
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from conftest import REPO
 from mmfreesolo.engine import SelfTrainingHook
 from mmfreesolo.errors import UserInputError
+from mmfreesolo.fileio.images import read_image
 from mmfreesolo.pseudo_labels import labelling as chunked_labelling
 from mmfreesolo.pseudo_labels.label_file import label_file_complete as labels_complete
 from mmfreesolo.pseudo_labels.label_file import manifest_path
 from mmfreesolo.pseudo_labels.labelling_failures import LabellingStopped
+from mmfreesolo.pseudo_labels.mask_refinement import AffinityMaskRefinement
 
 CONFIG = str(REPO / 'configs' / 'freesolo_mobilenetv2_scenes_cpu.py')
 
@@ -75,6 +78,43 @@ def test_labels_every_training_image_once_within_the_rules(runner, scenes, tmp_p
     assert manifest['dropped']['over_max_per_img'] > 0
     assert manifest['trained_on'].endswith('instances_train.json')
     assert labels_complete(out) and not (tmp_path / 'labels.json.parts').exists()
+
+
+def _masks_by_image(labels):
+    masks = {img['id']: [] for img in labels['images']}
+    for ann in labels['annotations']:
+        masks[ann['image_id']].append((ann['score'], mask_utils.decode(ann['segmentation'])))
+    return masks
+
+
+def test_refined_labels_are_the_selected_masks_snapped_to_colour_edges(runner, scenes, tmp_path):
+    plain, refined = str(tmp_path / 'plain.json'), str(tmp_path / 'refined.json')
+    SelfTrainingHook(out_file=plain, score_thr=0.005, max_per_img=3).make_labels(runner)
+    SelfTrainingHook(out_file=refined, score_thr=0.005, max_per_img=3,
+                     mask_refinement=dict(iterations=5)).make_labels(runner)
+    refinement = AffinityMaskRefinement(iterations=5)
+    plain_labels, refined_labels = _labels(plain), _labels(refined)
+    got = _masks_by_image(refined_labels)
+    emptied = changed = 0
+    for img in plain_labels['images']:
+        pairs = _masks_by_image(plain_labels)[img['id']]
+        if not pairs:
+            assert got[img['id']] == []
+            continue
+        scores, masks = zip(*pairs)
+        image = read_image(str(scenes / 'train' / img['file_name']))
+        expected = refinement.refine_masks(torch.from_numpy(np.stack(masks)).bool(), image)
+        kept = [(s, m.numpy()) for s, m in zip(scores, expected) if m.any()]
+        emptied += len(masks) - len(kept)
+        changed += sum(not np.array_equal(m, p) for (_, m), p in zip(kept, masks))
+        assert [s for s, _ in got[img['id']]] == [s for s, _ in kept]
+        assert all(np.array_equal(g, m) for (_, g), (_, m) in zip(got[img['id']], kept))
+    assert changed > 0, 'the refinement moved some masks'
+    manifest = _labels(manifest_path(refined))
+    assert manifest['mask_refinement'] == refined_labels['info']['mask_refinement'] == dict(
+        dilations=[1, 2, 4, 8], iterations=5, temperature=0.3, threshold=0.5)
+    assert manifest['dropped']['empty_after_refinement'] == emptied
+    assert 'mask_refinement' not in _labels(plain)['info']
 
 
 def test_interrupted_labelling_resumes_from_its_finished_chunks(runner, tmp_path, monkeypatch):

@@ -11,12 +11,14 @@ import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
+import torch
 from PIL import Image
 
 from conftest import REPO, assert_ok, assert_one_line_error, run
 from mmfreesolo.cli.free_mask import main as free_mask
 from mmfreesolo.cli.merge_free_mask import main as merge
 from mmfreesolo.pseudo_labels.label_file import decode_embedding
+from mmfreesolo.pseudo_labels.mask_refinement import AffinityMaskRefinement
 from mmfreesolo.scenes import generate_scenes
 
 CONFIG = str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py')
@@ -74,6 +76,35 @@ def test_embeddings_when_asked(images, tmp_path):
     for ann in annotations:
         emb = decode_embedding(ann['emb'])
         assert emb.shape == (128, ) and abs(np.linalg.norm(emb) - 1) < 1e-2
+
+
+def test_refined_labels_are_free_masks_snapped_to_colour_edges(single_run, images, tmp_path):
+    """A config's ``mask_refinement``: each written mask is the unrefined run's mask through
+    AffinityMaskRefinement, the emptied ones dropped and counted."""
+    out = tmp_path / 'refined.json'
+    free_mask([CONFIG, '--images', str(images), '--out', str(out), '--workers', '0',
+               '--no-progress', '--cfg-options', 'mask_refinement.iterations=5'])
+    refinement = AffinityMaskRefinement(iterations=5)
+    plain, refined = json.loads(single_run.read_text()), json.loads(out.read_text())
+    assert refined['info']['mask_refinement'] == refinement.settings()
+    expected, emptied, moved = [], 0, 0
+    for img in plain['images']:
+        anns = [a for a in plain['annotations'] if a['image_id'] == img['id']]
+        if not anns:
+            continue
+        masks = torch.from_numpy(np.stack([mask_utils.decode(a['segmentation'])
+                                           for a in anns])).bool()
+        snapped = refinement.refine_masks(masks, cv2.imread(str(images / img['file_name'])))
+        expected += [(img['id'], a['score'], m.numpy()) for a, m in zip(anns, snapped) if m.any()]
+        emptied += int((~snapped.flatten(1).any(1)).sum())
+        moved += sum(bool(m.any()) and not torch.equal(m, p) for m, p in zip(snapped, masks))
+    got = [(a['image_id'], a['score'], mask_utils.decode(a['segmentation']))
+           for a in refined['annotations']]
+    assert [g[:2] for g in got] == [e[:2] for e in expected]
+    assert all(np.array_equal(g[2], e[2]) for g, e in zip(got, expected))
+    assert moved > 0, 'the refinement moved some masks'
+    manifest = json.loads((tmp_path / 'refined.manifest.json').read_text())
+    assert manifest['dropped'] == dict(empty_after_refinement=emptied)
 
 
 def test_images_listed_out_of_id_order_give_the_same_labels(images, tmp_path):

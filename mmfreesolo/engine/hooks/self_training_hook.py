@@ -18,6 +18,7 @@ from ...pseudo_labels.image_records import list_images
 from ...pseudo_labels.images_to_label import inference_pipeline
 from ...pseudo_labels.label_file import label_file_complete
 from ...pseudo_labels.labelling import write_label_file
+from ...pseudo_labels.mask_refinement import AffinityMaskRefinement
 from ...pseudo_labels.prediction_selection import PredictionSelection
 
 
@@ -34,6 +35,9 @@ class SelfTrainingHook(Hook):
     Args:
         out_file: the label file; default ``<work_dir>/self_training_labels.json``.
         score_thr, max_per_img, max_width_ratio: see :class:`PredictionSelection`.
+        mask_refinement: arguments of an :class:`AffinityMaskRefinement` that snaps the kept
+            masks to the image's colour edges (``dict()``: its defaults); None: masks as
+            predicted.
         batch_size: images per forward.
         chunk_size: images per atomically written chunk (the unit of resuming).
         num_workers: image loading processes.
@@ -50,7 +54,8 @@ class SelfTrainingHook(Hook):
                  batch_size: int = 1,
                  chunk_size: int = 64,
                  num_workers: int = 0,
-                 pipeline: Optional[Sequence[dict]] = None) -> None:
+                 pipeline: Optional[Sequence[dict]] = None,
+                 mask_refinement: Optional[dict] = None) -> None:
         if batch_size < 1 or chunk_size < 1:
             raise UserInputError('SelfTrainingHook: batch_size and chunk_size must be positive')
         self.out_file = out_file
@@ -59,6 +64,8 @@ class SelfTrainingHook(Hook):
         self.chunk_size = chunk_size
         self.num_workers = num_workers
         self.pipeline = pipeline
+        self.refinement = (AffinityMaskRefinement(**mask_refinement)
+                           if mask_refinement is not None else None)
 
     def after_train(self, runner) -> None:
         self.make_labels(runner)
@@ -101,12 +108,13 @@ class SelfTrainingHook(Hook):
         write_label_file(
             model, records, self._pipeline(runner), out, info, ann_file,
             chunk_size=self.chunk_size, batch_size=self.batch_size, workers=self.num_workers,
-            select=self.selection,
+            select=self.selection, refine=self.refinement,
             manifest_extra=dict(
                 trained_on=ann_file, iter=iteration, checkpoint=checkpoint,
                 checkpoint_sha256=(file_sha256(checkpoint)
                                    if checkpoint and osp.isfile(checkpoint) else None),
-                selection=selection))
+                selection=selection,
+                mask_refinement=self.refinement.settings() if self.refinement else None))
         model.train(was_training)
         runner.logger.info(f'self-training: wrote the labels of {len(records)} images to {out}')
         return out
