@@ -128,7 +128,8 @@ test_evaluator = val_evaluator
 # the model that object at up to half that size. Round 1's labels hold almost none of the objects
 # under 200 visible pixels (below), and without the zoom round 2 does not find them either.
 # Round 2's mask AP (COCO's small-object AP) over seeds 0 / 1 / 2 (benchmarks/freesolo_seeds.py
-# --supervised none; one thread a seed; the first three rows from the same round-1 weights):
+# --supervised none; one thread a seed; the first three rows from the same round-1 weights; all
+# before round 1's labels were refined, below):
 #   no zoom:                 0.157 / 0.141 / 0.145 (AP_s 0.080 / 0.081 / 0.078)
 #   zoom in rounds >= 2:     0.202 / 0.174 / 0.175 (AP_s 0.134 / 0.114 / 0.103)
 #   the same, canvas 1-3x:   0.192 / 0.181 / 0.182 (AP_s 0.124 / 0.124 / 0.116); not taken:

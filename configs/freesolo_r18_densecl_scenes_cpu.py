@@ -10,8 +10,10 @@
 # its Free Mask labels 0.106 / 0.231), val mask AP / AP50, median (min-max) over seeds 0, 1, 2:
 #   round 1: 0.061 / 0.132 (0.048-0.062 / 0.115-0.161)
 #   round 2: 0.061 / 0.146 (0.057-0.080 / 0.115-0.166), on zoomed-out images as the base's
-#            later rounds; without the zoom 0.056 / 0.121 (0.054-0.075 / 0.120-0.143)
-# (the MobileNetV2's rounds: 0.109 and 0.175). Trained on the ground truth, the same detector
+#            later rounds; without the zoom 0.056 / 0.121 (0.054-0.075 / 0.120-0.143);
+#            round 1's labels refined and cut at 0.22 as the base's (what this config now
+#            inherits; from the same round-1 weights): 0.062 (0.051-0.074), no gain
+# (the MobileNetV2's rounds: 0.109 and 0.233). Trained on the ground truth, the same detector
 # reaches 0.183 (0.177-0.187) from this backbone and 0.199 (0.193-0.207) from random weights,
 # lower from the backbone on every seed: 400 CPU steps of DenseCL make features Free Mask can
 # group, not a backbone that fine-tunes better.
