@@ -32,7 +32,7 @@ def free_mask_refinement(cfg: Config) -> Optional[AffinityMaskRefinement]:
     """The refinement of the config's ``mask_refinement`` (AffinityMaskRefinement's arguments)
     that Free Mask's masks go through before they are written; None if it has none."""
     settings = cfg.get('mask_refinement')
-    return AffinityMaskRefinement(**settings) if settings is not None else None
+    return AffinityMaskRefinement.from_settings(settings) if settings is not None else None
 
 
 def free_mask_info(cfg: Config) -> dict:
@@ -64,11 +64,12 @@ def run_free_mask(cfg: Config,
     if label_file_complete(target):  # nothing to do: not even the model is built
         print(f'{target} is complete; nothing to do')
         return target
+    refine = free_mask_refinement(cfg)  # its settings checked before the model is built
     model = build_free_mask(cfg, device)
     return write_label_file(model, records, cfg.test_pipeline, out, free_mask_info(cfg), source,
                             chunk_size=chunk_size, batch_size=batch_size, workers=workers,
                             amp=amp, shard_id=shard_id, num_shards=num_shards,
-                            progress=progress, refine=free_mask_refinement(cfg))
+                            progress=progress, refine=refine)
 
 
 def label_with_free_mask(config: str,
@@ -110,6 +111,7 @@ def label_with_free_mask(config: str,
         cfg.model.backbone_checkpoint = checkpoint
     records = list_images(images, ann_file, img_root)
     if check_only:
+        free_mask_refinement(cfg)  # checks its settings
         build_free_mask(cfg)  # loads the backbone checkpoint strictly
         print(f'{config}: {len(records)} images to label into {out}')
         return out

@@ -11,7 +11,7 @@ pixels across an edge. The affinity follows the pixel-adaptive refinement of Ara
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Dict, Iterator, List, Tuple
 
 import numpy as np
@@ -59,6 +59,15 @@ class AffinityMaskRefinement:
         if self.iterations < 1 or self.temperature <= 0 or not 0 < self.threshold < 1:
             raise UserInputError('mask refinement: iterations must be positive, temperature > 0 '
                                  f'and threshold in (0, 1), got {self.settings()}')
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> 'AffinityMaskRefinement':
+        """From a config's ``mask_refinement`` dict; an unknown key is a clear error."""
+        unknown = sorted(set(settings) - {f.name for f in fields(cls)})
+        if unknown:
+            raise UserInputError(f'mask refinement: unknown settings {unknown}; it takes '
+                                 f'{[f.name for f in fields(cls)]}')
+        return cls(**settings)
 
     def settings(self) -> dict:
         """The arguments, as a label file records them."""

@@ -260,6 +260,13 @@ def test_empty_folder_and_wrong_inputs_are_one_error_line(tmp_path):
     result = run(['tools/free_mask.py', str(REPO / 'configs/solov2_r18_scenes_cpu.py'),
                   '--images', str(tmp_path), '--out', str(tmp_path / 'x.json')])
     assert_one_line_error(result, 'not a Free Mask config')
+    (tmp_path / 'one').mkdir()
+    cv2.imwrite(str(tmp_path / 'one' / 'a.png'), np.zeros((16, 16, 3), np.uint8))
+    for option, message in (('mask_refinement.steps=3', "unknown settings ['steps']"),
+                            ('mask_refinement.iterations=0', 'iterations must be positive')):
+        result = run(['tools/free_mask.py', CONFIG, '--images', str(tmp_path / 'one'), '--out',
+                      str(tmp_path / 'x.json'), '--check-only', '--cfg-options', option])
+        assert_one_line_error(result, message)
     assert not (tmp_path / 'x.json').exists()
 
 

@@ -98,6 +98,9 @@ def test_settings_are_checked_and_recorded():
                 dict(temperature=0), dict(threshold=1.0)):
         with pytest.raises(UserInputError, match='mask refinement'):
             AffinityMaskRefinement(**bad)
+    assert AffinityMaskRefinement.from_settings(dict(iterations=3)).iterations == 3
+    with pytest.raises(UserInputError, match=r"unknown settings \['steps'\]"):
+        AffinityMaskRefinement.from_settings(dict(steps=3))
     with pytest.raises(ValueError, match='masks of'):
         AffinityMaskRefinement().refine_masks(torch.ones(1, 8, 8, dtype=torch.bool),
                                               _square_image())

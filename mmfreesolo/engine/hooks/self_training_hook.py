@@ -64,7 +64,7 @@ class SelfTrainingHook(Hook):
         self.chunk_size = chunk_size
         self.num_workers = num_workers
         self.pipeline = pipeline
-        self.refinement = (AffinityMaskRefinement(**mask_refinement)
+        self.refinement = (AffinityMaskRefinement.from_settings(mask_refinement)
                            if mask_refinement is not None else None)
 
     def after_train(self, runner) -> None:
