@@ -20,9 +20,8 @@
 # seed than the spread over the seeds of the stage it reaches, on mask AP and AP50.
 # Round 2's figures come from round 1's labels snapped to colour edges (self_training.labelling
 # below; 0.175 (0.174-0.202) without, seed 7 0.184) and from its zoomed-out images
-# (self_training below; 0.145 (0.141-0.157) with neither). Most of the rest comes from the SOLO
-# grids sized for 128 px
-# (configs/solov2_r18_scenes_cpu.py).
+# (self_training below; 0.145 (0.141-0.157) with neither). Before those, the gain over earlier
+# versions came from the SOLO grids sized for 128 px (configs/solov2_r18_scenes_cpu.py).
 # With COCO's grids (40, 36, 24, 16, 12), everything else as here but the rounds' labelling cut
 # at 0.2: round 1 0.089 (0.069-0.092), round 2 0.132 (0.114-0.135), supervised 0.270
 # (0.264-0.338), seed 7 collapsed at one thread, and a training step took 1.5x as long (round 1's
