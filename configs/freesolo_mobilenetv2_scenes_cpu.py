@@ -16,8 +16,10 @@
 #   round 1 (this config):         0.109 (0.096-0.123) / 0.290 (0.277-0.299) / 0.084 (0.044-0.088)
 #   round 2 (tools/self_train.py): 0.233 (0.226-0.252) / 0.474 (0.460-0.500) / 0.213 (0.197-0.249)
 #   supervised upper bound (configs/solov2_mobilenetv2_scenes_cpu.py): 0.358 (0.349-0.367)
-# Seed 7: round 1 0.103, round 2 0.230. Every step, labels < round 1 < round 2, is larger on every
-# seed than the spread over the seeds of the stage it reaches, on mask AP and AP50.
+# A second machine of the same kind: round 1 0.097 (0.091-0.108), round 2 0.235 (0.230-0.255),
+# supervised 0.352 (0.341-0.364). Seed 7: round 1 0.103, round 2 0.230. Every step, labels <
+# round 1 < round 2, is larger on every seed than the spread over the seeds of the stage it
+# reaches, on mask AP and AP50 (on both machines).
 # Round 2's figures come from round 1's labels snapped to colour edges (self_training.labelling
 # below; 0.175 (0.174-0.202) without, seed 7 0.184) and from its zoomed-out images
 # (self_training below; 0.145 (0.141-0.157) with neither). Before those, the gain over earlier
