@@ -94,10 +94,10 @@ def test_refined_labels_are_the_selected_masks_snapped_to_colour_edges(runner, s
                      mask_refinement=dict(iterations=5)).make_labels(runner)
     refinement = AffinityMaskRefinement(iterations=5)
     plain_labels, refined_labels = _labels(plain), _labels(refined)
-    got = _masks_by_image(refined_labels)
+    got, plain_masks = _masks_by_image(refined_labels), _masks_by_image(plain_labels)
     emptied = changed = 0
     for img in plain_labels['images']:
-        pairs = _masks_by_image(plain_labels)[img['id']]
+        pairs = plain_masks[img['id']]
         if not pairs:
             assert got[img['id']] == []
             continue
