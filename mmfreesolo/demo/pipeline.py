@@ -16,7 +16,7 @@ The config's ``demo`` section sizes it: ``dict(num_train, num_val, num_pictures,
 supervised=dict(config, cfg_options), comparisons=[...])`` (no ``supervised``: no upper bound;
 ``comparisons``: rows of other pipelines, see :mod:`.comparisons`). With a pretraining stage
 (``self_training.pretrain``) the demo pretrains first, and the upper bound starts from the same
-pretrained backbone.
+pretrained backbone when the rounds do.
 Stopped and started again with the same arguments, it continues (self-training resumes).
 """
 from __future__ import annotations
@@ -97,7 +97,7 @@ class DemoPipeline:
                                 osp.join(self.out_dir, 'work'),
                                 osp.join(self.scenes, 'annotations', 'instances_val.json'),
                                 osp.join(self.scenes, 'val'), self.cfg.randomness)
-        bound = self.supervised_bound(training.pretrained)
+        bound = self.supervised_bound(training.rounds_backbone)
         if bound is not None:
             rows.append(table_row(SUPERVISED, bound))
         write_json_atomic(osp.join(self.out_dir, 'ap_table.json'), rows, indent=2)
@@ -117,7 +117,7 @@ class DemoPipeline:
     def supervised_bound(self, pretrained: Optional[str]) -> Optional[dict]:
         """The demo's ``supervised`` config trained on the scenes' ground truth, with the demo's
         seed, in ``work/supervised`` (continued or read back like a round); its val metrics.
-        When the demo pretrained its backbone, the bound starts from it too."""
+        When the rounds start from a pretrained backbone, the bound starts from it too."""
         settings = self.settings.get('supervised')
         if not settings:
             return None

@@ -1,7 +1,8 @@
 """Self-training, round after round, resumable at every step.
 
 With a ``pretrain`` section, a backbone is first pretrained by self-supervision on the training
-images (:mod:`.pretraining`), and Free Mask and every round start from it. Round 1 trains on
+images (:mod:`.pretraining`), and Free Mask and every round start from it (or Free Mask alone,
+``init_rounds=False``). Round 1 trains on
 Free Mask's labels, the training dataset's ``ann_file`` in the config (made by Free Mask when
 the file is missing). The model of each round then labels the training images
 (:class:`SelfTrainingHook`) and those labels train the next round. Each stage has its folder in
@@ -22,7 +23,9 @@ The config's ``self_training`` section::
 
     self_training = dict(
         pretrain=dict(config='...pretraining config...', images=None),  # optional; images:
-            # default the training dataset's image folder, or ann_file and img_root
+            # default the training dataset's image folder, or ann_file and img_root;
+            # init_rounds=False: the backbone feeds Free Mask only, the rounds' backbone is
+            # initialised as the config says (it may then be another architecture)
         free_mask=dict(config='...free_mask config...', images=None),  # images: the folder
             # Free Mask labels, default the training dataset's image folder; or ann_file and
             # img_root: the images of a COCO json; batch_size, chunk_size, workers
@@ -202,10 +205,16 @@ class SelfTraining:
         cfg.experiment_name = f'{self.name}pretrain'
         if cfg.get('visualizer'):
             cfg.visualizer.name = f'{self.name}pretrain_visualizer'
+        init_rounds = settings.get('init_rounds', True)
+        if not isinstance(init_rounds, bool):
+            raise UserInputError(f'{self.cfg.filename}: self_training.pretrain.init_rounds must '
+                                 f'be True or False, got {init_rounds!r}')
+        users = [(self.settings.free_mask.config,
+                  load_config(self.settings.free_mask.config).model.backbone)]
+        if init_rounds:
+            users.append((self.cfg.filename, self.cfg.model.backbone))
         pretrained = cfg.model.backbone
-        for user, backbone in ((self.settings.free_mask.config,
-                                load_config(self.settings.free_mask.config).model.backbone),
-                               (self.cfg.filename, self.cfg.model.backbone)):
+        for user, backbone in users:
             if _architecture(backbone) != _architecture(pretrained):
                 raise UserInputError(
                     f'{settings.config} pretrains a {_architecture(pretrained)}, but {user} has '
@@ -226,6 +235,13 @@ class SelfTraining:
         skipped = read_skipped(osp.join(self.pretraining.work_dir, SKIPPED))
         return dict(stage='pretrain', config=self.pretraining.filename, backbone=out,
                     num_skipped=len(skipped))
+
+    @property
+    def rounds_backbone(self) -> Optional[str]:
+        """The pretrained backbone the rounds start from (None: as their config says)."""
+        if self.pretrained and self.settings.pretrain.get('init_rounds', True):
+            return self.pretrained
+        return None
 
     # Free Mask ----------------------------------------------------------------------------
 
@@ -390,9 +406,9 @@ class SelfTraining:
         if makes_labels:
             hooks.append(dict(self.labelling_hook(), out_file=osp.join(folder, LABELS)))
         cfg.custom_hooks = hooks
-        if self.pretrained:
+        if self.rounds_backbone:
             cfg.model.backbone.init_cfg = dict(type='BackboneCheckpoint',
-                                               checkpoint=self.pretrained)
+                                               checkpoint=self.rounds_backbone)
         if latest_checkpoint(folder):
             cfg.resume, cfg.load_from = True, None
         elif self.init == 'previous' and r > 1:
