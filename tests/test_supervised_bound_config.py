@@ -8,7 +8,8 @@ from mmengine.config import Config
 from conftest import REPO
 
 BOUNDS = [('freesolo_mobilenetv2_scenes_cpu.py', 'solov2_mobilenetv2_scenes_cpu.py'),
-          ('freesolo_r18_densecl_scenes_cpu.py', 'solov2_r18_densecl_scenes_cpu.py')]
+          ('freesolo_r18_densecl_scenes_cpu.py', 'solov2_r18_densecl_scenes_cpu.py'),
+          ('freesolo_r18_gn_scenes_cpu.py', 'solov2_r18_gn_scenes_cpu.py')]
 
 
 def _get(cfg, key):

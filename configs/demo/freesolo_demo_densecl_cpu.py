@@ -1,15 +1,16 @@
 # The demo with no external weights at all (`make demo-densecl`, or tools/demo_pipeline.py
 # --config this): a ResNet-18 pretrained by DenseCL on the train scenes, Free Mask from its
-# features, FreeSOLO rounds 1 and 2 from it, and beside them, scored the same way on the same val
-# scenes, Free Mask from the same ResNet-18 with random weights, Free Mask and round 2 of the
-# supervised ImageNet MobileNetV2 (the default demo's pipeline), and the supervised upper bound
-# from the same pretrained backbone. Its figures and times are in the README.
-_base_ = '../freesolo_r18_densecl_scenes_cpu.py'
+# features, FreeSOLO rounds 1 and 2 on a ResNet-18 with GroupNorm from random weights, and beside
+# them, scored the same way on the same val scenes, Free Mask from the same ResNet-18 with random
+# weights, Free Mask and round 2 of the supervised ImageNet MobileNetV2 (the default demo's
+# pipeline), and the supervised upper bound of the rounds' detector. Its figures and times are in
+# the README.
+_base_ = '../freesolo_r18_gn_scenes_cpu.py'
 
 progress = dict(runner_type='StageLogRunner', custom_hooks=[dict(type='TrainingProgressHook')])
 demo = dict(
     num_train=256, num_val=48, num_pictures=4, photos=True,
-    supervised=dict(config='{{fileDirname}}/../solov2_r18_densecl_scenes_cpu.py',
+    supervised=dict(config='{{fileDirname}}/../solov2_r18_gn_scenes_cpu.py',
                     cfg_options=progress),
     comparisons=[
         dict(title='ResNet-18, random weights',

@@ -48,6 +48,13 @@ def test_free_mask_only_leaves_the_rounds_backbone_as_configured(scenes_in_env, 
     assert backbone.checkpoint == configured.checkpoint and 'init_cfg' not in backbone
 
 
+def test_free_mask_only_from_random_weights_with_group_norm(scenes_in_env, tmp_path):
+    training = _training('freesolo_r18_gn_scenes_cpu.py', tmp_path)
+    assert training.free_mask_config().model.backbone_checkpoint == PRETRAINED
+    backbone = training.round_config(1, True).model.backbone
+    assert backbone.init_cfg is None and backbone.norm_cfg.type == 'GN'
+
+
 def test_rounds_of_another_architecture_need_free_mask_only(scenes_in_env, tmp_path):
     with pytest.raises(UserInputError, match='pretrains a ResNet-18, but .*'
                        'freesolo_mobilenetv2_scenes_cpu.py has a TorchvisionMobileNetV2 backbone'):
