@@ -1,12 +1,11 @@
 """Self-training, round after round, resumable at every step.
 
 With a ``pretrain`` section, a backbone is first pretrained by self-supervision on the training
-images (:mod:`.pretraining`), and Free Mask and every round start from it (or Free Mask alone,
-``init_rounds=False``). Round 1 trains on
-Free Mask's labels, the training dataset's ``ann_file`` in the config (made by Free Mask when
-the file is missing). The model of each round then labels the training images
-(:class:`SelfTrainingHook`) and those labels train the next round. Each stage has its folder in
-the work directory and is done when its files are there::
+images (:mod:`.pretraining`), and Free Mask and every round start from it (Free Mask alone with
+``init_rounds=False``). Round 1 trains on Free Mask's labels, the training dataset's
+``ann_file`` in the config (made by Free Mask when the file is missing). The model of each round
+then labels the training images (:class:`SelfTrainingHook`) and those labels train the next
+round. Each stage has its folder in the work directory and is done when its files are there::
 
     pretrain/backbone.pth                         the pretrained backbone (+ its checkpoints)
     free_mask/val_labels.json, val_metrics.json   Free Mask on the val images, evaluated
