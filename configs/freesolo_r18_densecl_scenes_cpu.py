@@ -6,8 +6,10 @@
 # pretrains (work_dirs/st/pretrain/backbone.pth), runs Free Mask, then trains the rounds from that
 # backbone. Trained alone (tools/train.py), the backbone comes from MMFREESOLO_PRETRAINED. The
 # detector, losses and schedule are the MobileNetV2 config's; the rounds still fall below their
-# labels. benchmarks/freesolo_seeds.py --config this --supervised none, one pretraining (seed 0,
-# its Free Mask labels 0.106 / 0.231), val mask AP / AP50, median (min-max) over seeds 0, 1, 2:
+# labels (configs/freesolo_r18_gn_scenes_cpu.py, rounds from random weights with GroupNorm, comes
+# closer: round 2 0.099 (0.092-0.107)). benchmarks/freesolo_seeds.py --config this --supervised
+# none, one pretraining (seed 0, its Free Mask labels 0.106 / 0.231), val mask AP / AP50, median
+# (min-max) over seeds 0, 1, 2:
 #   round 1: 0.061 / 0.132 (0.048-0.062 / 0.115-0.161)
 #   round 2: 0.061 / 0.146 (0.057-0.080 / 0.115-0.166), on zoomed-out images as the base's
 #            later rounds; without the zoom 0.056 / 0.121 (0.054-0.075 / 0.120-0.143);
