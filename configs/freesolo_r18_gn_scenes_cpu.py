@@ -2,7 +2,7 @@
 # trained from random weights: Free Mask reads a ResNet-18 pretrained by DenseCL on the train
 # scenes (as configs/freesolo_r18_densecl_scenes_cpu.py), and the rounds train a ResNet-18 with
 # GroupNorm from scratch (GN where batches are small, here 4 images, as He et al.'s Rethinking
-# ImageNet Pre-training trains detectors from scratch). The backbone of `make demo-densecl`.
+# ImageNet Pre-training trains detectors from scratch). `make demo-densecl` runs this recipe.
 #
 #   python tools/self_train.py configs/freesolo_r18_gn_scenes_cpu.py --work-dir work_dirs/st
 #
