@@ -13,9 +13,9 @@
 #   round 2:    0.099 (0.092-0.107) / 0.238 (0.229-0.240) / 0.167 (0.143-0.212)
 #   supervised: 0.233 (0.221-0.233) / 0.497 (0.493-0.520) / 0.339 (0.333-0.339)
 # Round 2 passes its labels in AP50 and AR@100 on every seed, in mask AP on seed 2 only (0.107).
-# The rounds from the DenseCL backbone itself (BN, the base config), one pretraining of 0.106:
-# round 2 0.062 (0.051-0.074) / 0.146, supervised 0.183 (0.177-0.187); from random weights with
-# BN, supervised 0.199 (0.193-0.207).
+# The rounds from the DenseCL backbone itself (BN, the base config), the same labels and seeds:
+# round 1 0.047 (0.039-0.048), round 2 0.042 (0.040-0.048) / 0.087; supervised 0.183
+# (0.177-0.187, another pretraining); from random weights with BN, supervised 0.199 (0.193-0.207).
 # Tried and not kept (seed 0; round 1 / round 2 mask AP, this config 0.078 / 0.099):
 #   2000 iterations a round (2x the compute): 0.064 / 0.102 (supervised, BN: 0.257 at 3000)
 #   LR 0.004: 0.070 / 0.087; round 1's labels cut at 0.18 (2.3 a scene against 1.7): - / 0.096
