@@ -166,6 +166,10 @@ class SelfTraining:
         self.launcher = launcher
         self.name = name
         self.has_val = bool(cfg.get('val_dataloader') and cfg.get('val_evaluator'))
+        self.init_rounds = (settings.get('pretrain') or {}).get('init_rounds', True)
+        if not isinstance(self.init_rounds, bool):
+            raise UserInputError(f'{cfg.filename}: self_training.pretrain.init_rounds must be '
+                                 f'True or False, got {self.init_rounds!r}')
         self.pretraining = self._pretraining_config()
         self.pretrained: Optional[str] = None  # the pretrained backbone, once there
 
@@ -204,13 +208,9 @@ class SelfTraining:
         cfg.experiment_name = f'{self.name}pretrain'
         if cfg.get('visualizer'):
             cfg.visualizer.name = f'{self.name}pretrain_visualizer'
-        init_rounds = settings.get('init_rounds', True)
-        if not isinstance(init_rounds, bool):
-            raise UserInputError(f'{self.cfg.filename}: self_training.pretrain.init_rounds must '
-                                 f'be True or False, got {init_rounds!r}')
         users = [(self.settings.free_mask.config,
                   load_config(self.settings.free_mask.config).model.backbone)]
-        if init_rounds:
+        if self.init_rounds:
             users.append((self.cfg.filename, self.cfg.model.backbone))
         pretrained = cfg.model.backbone
         for user, backbone in users:
@@ -238,9 +238,7 @@ class SelfTraining:
     @property
     def rounds_backbone(self) -> Optional[str]:
         """The pretrained backbone the rounds start from (None: as their config says)."""
-        if self.pretrained and self.settings.pretrain.get('init_rounds', True):
-            return self.pretrained
-        return None
+        return self.pretrained if self.init_rounds else None
 
     # Free Mask ----------------------------------------------------------------------------
 
