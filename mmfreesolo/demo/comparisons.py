@@ -69,9 +69,23 @@ def self_training_rows(title: str, config: str, labels: str, cfg_options: dict,
             table_row(f'FreeSOLO {last["stage"].replace("_", " ")}, {title}', last['val'])]
 
 
+def check_comparisons(comparisons: list) -> None:
+    """Each item names what it runs (checked before anything trains)."""
+    for i, item in enumerate(comparisons):
+        if not item.get('title'):
+            raise UserInputError(f'demo.comparisons[{i}] has no title')
+        if item.get('self_training') and not item.get('labels'):
+            raise UserInputError(f'demo.comparisons[{i}] needs labels: a file of its own '
+                                 'for its Free Mask labels')
+        if not item.get('free_mask') and not item.get('self_training'):
+            raise UserInputError(f'demo.comparisons[{i}] names neither free_mask nor '
+                                 'self_training')
+
+
 def comparison_rows(comparisons: list, work_dir: str, val_ann: str, val_images: str,
                     randomness: Config) -> List[dict]:
-    """The rows of every comparison, in the config's order."""
+    """The rows of every comparison (checked by :func:`check_comparisons`), in the config's
+    order."""
     rows = []
     for i, item in enumerate(comparisons):
         folder = osp.join(work_dir, f'compare_{i}')
@@ -79,13 +93,7 @@ def comparison_rows(comparisons: list, work_dir: str, val_ann: str, val_images: 
             rows.append(free_mask_row(f'Free Mask, {item["title"]}', item['free_mask'],
                                       item.get('checkpoint'), item.get('seed', 0), folder,
                                       val_ann, val_images))
-        elif item.get('self_training'):
-            if not item.get('labels'):
-                raise UserInputError(f'demo.comparisons[{i}] needs labels: a file of its own '
-                                     'for its Free Mask labels')
+        else:
             rows += self_training_rows(item['title'], item['self_training'], item['labels'],
                                        item.get('cfg_options'), randomness, folder)
-        else:
-            raise UserInputError(f'demo.comparisons[{i}] names neither free_mask nor '
-                                 'self_training')
     return rows

@@ -14,7 +14,9 @@ supervised upper bound: the same detector and schedule trained on the scenes' gr
 
 The config's ``demo`` section sizes it: ``dict(num_train, num_val, num_pictures, photos,
 supervised=dict(config, cfg_options), comparisons=[...])`` (no ``supervised``: no upper bound;
-``comparisons``: rows of other pipelines, see :mod:`.comparisons`). With a pretraining stage
+``comparisons``: rows of other pipelines, see :mod:`.comparisons`; ``parallel=True``: those
+rows and the bound train in a second process beside the pipeline, one thread each, their output
+in ``OUT/work/comparisons.log``, see :mod:`.second_process`). With a pretraining stage
 (``self_training.pretrain``) the demo pretrains first, and the upper bound starts from the same
 pretrained backbone when the rounds do.
 Stopped and started again with the same arguments, it continues (self-training resumes).
@@ -43,8 +45,9 @@ from ..pseudo_labels.prediction_selection import PredictionSelection
 from ..scenes import generate_scenes
 from ..visualization.label_pictures import annotations_to_instances
 from ..visualization.stage_pictures import draw_panel, side_by_side
-from .comparisons import comparison_rows, table_row
+from .comparisons import check_comparisons, comparison_rows, table_row
 from .photos import write_photos
+from .second_process import SecondProcess
 
 STAGE_TITLES = {'free_mask': 'Free Mask', 'round_1': 'FreeSOLO round 1',
                 'round_2': 'FreeSOLO round 2'}
@@ -74,9 +77,11 @@ def format_markdown(rows: Sequence[dict]) -> str:
 
 
 class DemoPipeline:
-    """Run (or continue) the demo of ``config`` into ``out_dir``."""
+    """Run (or continue) the demo of ``config`` into ``out_dir``; ``prepare=False``: the data
+    and ``config.py`` are already there (the second process)."""
 
-    def __init__(self, config: str, out_dir: str) -> None:
+    def __init__(self, config: str, out_dir: str, prepare: bool = True) -> None:
+        self.config = config
         self.out_dir = osp.abspath(out_dir)
         os.makedirs(self.out_dir, exist_ok=True)
         self.scenes = osp.join(self.out_dir, 'scenes')
@@ -86,33 +91,66 @@ class DemoPipeline:
         if not self.settings:
             raise UserInputError(f'{config}: the config has no demo section (see '
                                  'configs/demo/freesolo_demo_cpu.py)')
-        prepare_data(self.out_dir, self.scenes, self.settings)
-        self.cfg.dump(osp.join(self.out_dir, 'config.py'))
+        check_comparisons(self.settings.get('comparisons', []))
+        if prepare:
+            prepare_data(self.out_dir, self.scenes, self.settings)
+            self.cfg.dump(osp.join(self.out_dir, 'config.py'))
 
     def run(self) -> dict:
         training = SelfTraining(self.cfg, rounds=2, work_dir=osp.join(self.out_dir, 'work'))
-        summary = training.run()
+        beside = self.start_second_process(training)
+        try:
+            summary = training.run()
+            if beside is not None:
+                print(f'== waiting for {beside.what} ({beside.log})', flush=True)
+                beside.wait()
+        finally:
+            if beside is not None:
+                beside.stop()
         rows = ap_table(summary)
-        rows += comparison_rows(self.settings.get('comparisons', []),
-                                osp.join(self.out_dir, 'work'),
-                                osp.join(self.scenes, 'annotations', 'instances_val.json'),
-                                osp.join(self.scenes, 'val'), self.cfg.randomness)
-        bound = self.supervised_bound(training.rounds_backbone)
-        if bound is not None:
-            rows.append(table_row(SUPERVISED, bound))
+        rows += self.other_rows(training.rounds_backbone)
+        bound = rows[-1] if rows[-1]['stage'] == SUPERVISED else None
         write_json_atomic(osp.join(self.out_dir, 'ap_table.json'), rows, indent=2)
         table = format_markdown(rows)
         with open(osp.join(self.out_dir, 'ap_table.md'), 'w') as f:
             f.write(table)
         print('\nclass-agnostic AP on the val scenes, per stage:\n' + table, flush=True)
-        if bound and bound.get('segm_mAP'):
+        if bound and bound.get('mask AP'):
             last = summary['stages'][-1]['val']['segm_mAP']
             print(f'{STAGE_TITLES.get(summary["stages"][-1]["stage"])} / {SUPERVISED}, mask AP: '
-                  f'{last / bound["segm_mAP"]:.2f}', flush=True)
+                  f'{last / bound["mask AP"]:.2f}', flush=True)
         pictures = self.draw_pictures(training, summary)
         print(f'done: {len(pictures)} pictures in {osp.join(self.out_dir, "pictures")}, '
               f'AP table in {osp.join(self.out_dir, "ap_table.md")}', flush=True)
         return dict(summary=summary, ap_table=rows, pictures=pictures)
+
+    def other_rows(self, rounds_backbone: Optional[str]) -> List[dict]:
+        """The comparison rows, then the supervised upper bound's (trained, continued or read
+        back); ``rounds_backbone``: the pretrained backbone the rounds start from, if any."""
+        rows = comparison_rows(self.settings.get('comparisons', []),
+                               osp.join(self.out_dir, 'work'),
+                               osp.join(self.scenes, 'annotations', 'instances_val.json'),
+                               osp.join(self.scenes, 'val'), self.cfg.randomness)
+        bound = self.supervised_bound(rounds_backbone)
+        if bound is not None:
+            rows.append(table_row(SUPERVISED, bound))
+        return rows
+
+    def start_second_process(self, training: SelfTraining) -> Optional[SecondProcess]:
+        """With ``demo.parallel``, the comparison rows and the bound started in a second
+        process (after the pretraining when the bound starts from its backbone)."""
+        if not self.settings.get('parallel') or not (self.settings.get('comparisons')
+                                                     or self.settings.get('supervised')):
+            return None
+        if training.pretraining is not None and training.init_rounds:
+            training.pretrain_stage()
+        log = osp.join(self.out_dir, 'work', 'comparisons.log')
+        os.makedirs(osp.dirname(log), exist_ok=True)
+        print(f'== the comparison rows and the {SUPERVISED}: in a second process beside the '
+              f'pipeline, one thread each; their progress in {log}', flush=True)
+        return SecondProcess(_other_rows, (self.config, self.out_dir,
+                                           training.rounds_backbone),
+                             log, 'the comparison rows')
 
     def supervised_bound(self, pretrained: Optional[str]) -> Optional[dict]:
         """The demo's ``supervised`` config trained on the scenes' ground truth, with the demo's
@@ -204,3 +242,8 @@ class DemoPipeline:
             cv2.imwrite(target, side_by_side(panels)[..., ::-1])
             written.append(target)
         return written
+
+
+def _other_rows(config: str, out_dir: str, rounds_backbone: Optional[str]) -> None:
+    """The second process's work: the demo's other rows into their work dirs."""
+    DemoPipeline(config, out_dir, prepare=False).other_rows(rounds_backbone)
