@@ -4,7 +4,7 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup demo demo-densecl test
+.PHONY: setup demo demo-mobilenetv2 test
 
 setup:
 	bash scripts/setup.sh
@@ -12,9 +12,9 @@ setup:
 demo: setup
 	bash scripts/demo.sh
 
-# the demo with no external weights: DenseCL pretraining on the scenes first
-demo-densecl: setup
-	bash scripts/demo.sh outputs/demo_densecl configs/demo/freesolo_demo_densecl_cpu.py
+# the same pipeline from the supervised ImageNet MobileNetV2 instead of DenseCL on the scenes
+demo-mobilenetv2: setup
+	bash scripts/demo.sh outputs/demo_mobilenetv2 configs/demo/freesolo_demo_mobilenetv2_cpu.py
 
 test: setup
 	bash scripts/test.sh $(PYTEST_ARGS)

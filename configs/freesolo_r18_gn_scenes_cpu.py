@@ -2,13 +2,14 @@
 # trained from random weights: Free Mask reads a ResNet-18 pretrained by DenseCL on the train
 # scenes (as configs/freesolo_r18_densecl_scenes_cpu.py), and the rounds train a ResNet-18 with
 # GroupNorm from scratch (GN where batches are small, here 4 images, as He et al.'s Rethinking
-# ImageNet Pre-training trains detectors from scratch). `make demo-densecl` runs this recipe.
+# ImageNet Pre-training trains detectors from scratch). `make demo` runs this recipe.
 #
 #   python tools/self_train.py configs/freesolo_r18_gn_scenes_cpu.py --work-dir work_dirs/st
 #
 # benchmarks/freesolo_seeds.py --config this --supervised configs/solov2_r18_gn_scenes_cpu.py,
-# one pretraining (make demo-densecl's, its Free Mask labels 0.103 / 0.227 / AR@100 0.133), val
-# mask AP / AP50 / AR@100, median (min-max) over seeds 0, 1, 2 (one thread a seed, 2026-12-04):
+# one pretraining (an earlier make demo's, at two threads; its Free Mask labels 0.103 / 0.227 /
+# AR@100 0.133), val mask AP / AP50 / AR@100, median (min-max) over seeds 0, 1, 2 (one thread a
+# seed, 2026-12-04):
 #   round 1:    0.078 (0.059-0.087) / 0.189 (0.158-0.213) / 0.160 (0.125-0.188)
 #   round 2:    0.099 (0.092-0.107) / 0.238 (0.229-0.240) / 0.167 (0.143-0.212)
 #   supervised: 0.233 (0.221-0.233) / 0.497 (0.493-0.520) / 0.339 (0.333-0.339)

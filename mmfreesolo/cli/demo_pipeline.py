@@ -1,5 +1,6 @@
 """The main job on an embedded default (``make demo``): generated scenes and bundled photos,
-Free Mask, FreeSOLO rounds 1 and 2, each stage scored on the val scenes and drawn."""
+DenseCL pretraining on the scenes, Free Mask, FreeSOLO rounds 1 and 2, each stage scored on the
+val scenes and drawn, beside comparison rows and a supervised upper bound."""
 from __future__ import annotations
 
 import argparse

@@ -1,5 +1,6 @@
 """The demo: tools/demo.py draws a model's or Free Mask's instances on any images, and the
-pipeline of `make demo` (here at a reduced size) writes every artefact, stages in order."""
+pipelines of `make demo` (no external weights) and `make demo-mobilenetv2` (here at a reduced
+size) write every artefact, stages in order."""
 import json
 import re
 
@@ -65,8 +66,8 @@ def test_demo_tool_with_a_trained_model(images, scenes, tmp_path):
     assert_one_line_error(other, 'not a PyTorch checkpoint')
 
 
-DEMO_TEST_CONFIG = f"""
-_base_ = '{REPO}/configs/demo/freesolo_demo_cpu.py'
+MOBILENETV2_DEMO_TEST_CONFIG = f"""
+_base_ = '{REPO}/configs/demo/freesolo_demo_mobilenetv2_cpu.py'
 demo = dict(num_train=16, num_val=4, num_pictures=2, photos=True,
             supervised=dict(cfg_options=dict(
                 train_cfg=dict(max_iters=30, val_interval=30),
@@ -82,9 +83,9 @@ custom_hooks = [dict(type='TrainingProgressHook'),
 
 
 @pytest.mark.slow
-def test_demo_pipeline_writes_every_artefact(tmp_path):
+def test_mobilenetv2_demo_writes_every_artefact(tmp_path):
     config = tmp_path / 'demo_test.py'
-    config.write_text(DEMO_TEST_CONFIG)
+    config.write_text(MOBILENETV2_DEMO_TEST_CONFIG)
     out = tmp_path / 'demo'
     result = run(['tools/demo_pipeline.py', '--config', str(config), '--out', str(out)],
                  timeout=1500)
@@ -141,8 +142,8 @@ def test_demo_pipeline_writes_every_artefact(tmp_path):
 
 # 16 scenes, 30 iterations a run, 6 of pretraining; every cut loose enough for each round to have
 # labels: the plumbing is tested here, the learning by test_freesolo_end_to_end.py
-DENSECL_DEMO_TEST_CONFIG = f"""
-_base_ = '{REPO}/configs/demo/freesolo_demo_densecl_cpu.py'
+DEMO_TEST_CONFIG = f"""
+_base_ = '{REPO}/configs/demo/freesolo_demo_cpu.py'
 short = dict(train_cfg=dict(max_iters=30, val_interval=30),
              default_hooks=dict(checkpoint=dict(interval=30, max_keep_ckpts=1)))
 loose = dict(train_dataloader=dict(dataset=dict(min_score=0.0)),
@@ -156,7 +157,7 @@ demo = dict(
              free_mask='{REPO}/configs/free_mask/freemask_r18_densecl_scenes_cpu.py',
              checkpoint=None, seed=0),
         dict(title='ImageNet MobileNetV2, supervised',
-             self_training='{REPO}/configs/demo/freesolo_demo_cpu.py',
+             self_training='{REPO}/configs/demo/freesolo_demo_mobilenetv2_cpu.py',
              labels='annotations/free_mask_train_mobilenetv2.json',
              cfg_options=dict(short, **loose))])
 train_cfg = short['train_cfg']
@@ -172,17 +173,26 @@ self_training = dict(
 
 @pytest.mark.slow
 def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_path):
-    """The DenseCL demo: pretraining on the scenes, its Free Mask and rounds, then rows for the
-    same Free Mask from random weights and for the MobileNetV2's pipeline, and the upper bound
-    of the rounds' detector; run again, everything is read back."""
-    config = tmp_path / 'demo_densecl_test.py'
-    config.write_text(DENSECL_DEMO_TEST_CONFIG)
+    """`make demo`: pretraining on the scenes, its Free Mask and rounds, and in a second process
+    beside them rows for the same Free Mask from random weights and for the MobileNetV2's
+    pipeline, and the upper bound of the rounds' detector; run again, everything is read
+    back."""
+    config = tmp_path / 'demo_test.py'
+    config.write_text(DEMO_TEST_CONFIG)
     out = tmp_path / 'demo'
     command = ['tools/demo_pipeline.py', '--config', str(config), '--out', str(out)]
     result = run(command, timeout=1500)
     assert_ok(result)
     assert '== pretraining ResNet-18 on' in result.stdout
     assert 'Iter(train)' not in result.stdout, 'pretraining too shows a bar, its lines go to a log'
+    log = out / 'work' / 'comparisons.log'
+    assert f'in a second process beside the pipeline, one thread each; their progress in {log}' \
+        in result.stdout
+    beside = log.read_text()
+    for line in ('== Free Mask, ResNet-18, random weights: Free Mask on the val scenes',
+                 '== ImageNet MobileNetV2, supervised: its own self-training',
+                 '== supervised upper bound: solov2_r18_gn_scenes_cpu.py'):
+        assert line in beside and line not in result.stdout, line
 
     rows = json.loads((out / 'ap_table.json').read_text())
     assert [row['stage'] for row in rows] == STAGES + [
@@ -220,7 +230,7 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
 def test_annotation_free_demo_keeps_the_pretraining_configs_hooks():
     """The demo replaces the pretraining's hook list to add its progress bar (mmengine replaces
     lists): every hook the pretraining config names must still be in it."""
-    demo = Config.fromfile(str(REPO / 'configs' / 'demo' / 'freesolo_demo_densecl_cpu.py'))
+    demo = Config.fromfile(str(REPO / 'configs' / 'demo' / 'freesolo_demo_cpu.py'))
     pretraining = Config.fromfile(demo.self_training.pretrain.config)
     ours = [hook['type'].split('.')[-1]
             for hook in demo.self_training.pretrain.cfg_options.custom_hooks]
