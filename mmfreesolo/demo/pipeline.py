@@ -15,10 +15,10 @@ supervised upper bound: the same detector and schedule trained on the scenes' gr
 The config's ``demo`` section sizes it: ``dict(num_train, num_val, num_pictures, photos,
 supervised=dict(config, cfg_options), comparisons=[...])`` (no ``supervised``: no upper bound;
 ``comparisons``: rows of other pipelines, see :mod:`.comparisons`; ``parallel=True``: those
-rows and the bound train in a second process beside the pipeline, one thread each, their output
-in ``OUT/work/comparisons.log``, see :mod:`.second_process`). With a pretraining stage
-(``self_training.pretrain``) the demo pretrains first, and the upper bound starts from the same
-pretrained backbone when the rounds do.
+rows and the bound train in a second process beside the pipeline, each process with half of
+torch's threads, their output in ``OUT/work/comparisons.log``, see :mod:`.second_process`).
+With a pretraining stage (``self_training.pretrain``) the demo pretrains first, and the upper
+bound starts from the same pretrained backbone when the rounds do.
 Stopped and started again with the same arguments, it continues (self-training resumes).
 """
 from __future__ import annotations
@@ -29,6 +29,7 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import cv2
+import torch
 from mmdet.apis import init_detector
 
 from ..engine.free_mask_labelling import build_free_mask, free_mask_refinement
@@ -138,19 +139,25 @@ class DemoPipeline:
 
     def start_second_process(self, training: SelfTraining) -> Optional[SecondProcess]:
         """With ``demo.parallel``, the comparison rows and the bound started in a second
-        process (after the pretraining when the bound starts from its backbone)."""
+        process (after the pretraining when the bound starts from its backbone), each process
+        with half of torch's threads."""
         if not self.settings.get('parallel') or not (self.settings.get('comparisons')
                                                      or self.settings.get('supervised')):
+            return None
+        threads = torch.get_num_threads() // 2
+        if threads < 1:
+            print('== demo.parallel: torch has one thread here, so the comparison rows run after '
+                  'the pipeline', flush=True)
             return None
         if training.pretraining is not None and training.init_rounds:
             training.pretrain_stage()
         log = osp.join(self.out_dir, 'work', 'comparisons.log')
         os.makedirs(osp.dirname(log), exist_ok=True)
         print(f'== the comparison rows and the {SUPERVISED}: in a second process beside the '
-              f'pipeline, one thread each; their progress in {log}', flush=True)
+              f'pipeline, {threads} torch thread(s) each; their progress in {log}', flush=True)
         return SecondProcess(_other_rows, (self.config, self.out_dir,
                                            training.rounds_backbone),
-                             log, 'the comparison rows')
+                             log, 'the comparison rows', threads=threads)
 
     def supervised_bound(self, pretrained: Optional[str]) -> Optional[dict]:
         """The demo's ``supervised`` config trained on the scenes' ground truth, with the demo's

@@ -1,4 +1,4 @@
-"""Work run in a second process beside the demo's pipeline, one thread each.
+"""Work run in a second process beside the demo's pipeline, the threads split between the two.
 
 On a CPU, small batches use a second thread poorly: measured on 2 cores, a round's iteration
 takes 0.21 s with two threads and 0.30 s with one, and two one-thread trainings side by side take
@@ -62,7 +62,8 @@ class SecondProcess:
         args: its arguments.
         log: the file its stdout and stderr go to.
         what: names the work in messages ("the comparison rows").
-        threads: torch threads of each process.
+        threads: torch threads of each process; the caller's are set to it until
+            :meth:`wait` or :meth:`stop`.
     """
 
     def __init__(self, target: Callable, args: Sequence, log: str, what: str,
