@@ -16,7 +16,8 @@ The config's ``demo`` section sizes it: ``dict(num_train, num_val, num_pictures,
 supervised=dict(config, cfg_options), comparisons=[...])`` (no ``supervised``: no upper bound;
 ``comparisons``: rows of other pipelines, see :mod:`.comparisons`; ``parallel=True``: those
 rows and the bound train in a second process beside the pipeline, each process with half of
-torch's threads, their output in ``OUT/work/comparisons.log``, see :mod:`.second_process`).
+torch's threads, their output in ``OUT/work/comparisons.log``, their rows handed over in
+``OUT/work/comparison_rows.json``, see :mod:`.second_process`).
 With a pretraining stage (``self_training.pretrain``) the demo pretrains first, and the upper
 bound starts from the same pretrained backbone when the rounds do.
 Stopped and started again with the same arguments, it continues (self-training resumes).
@@ -109,7 +110,10 @@ class DemoPipeline:
             if beside is not None:
                 beside.stop()
         rows = ap_table(summary)
-        rows += self.other_rows(training.rounds_backbone)
+        if beside is not None:
+            rows += read_json(self.other_rows_file)
+        else:
+            rows += self.other_rows(training.rounds_backbone)
         bound = rows[-1] if rows[-1]['stage'] == SUPERVISED else None
         write_json_atomic(osp.join(self.out_dir, 'ap_table.json'), rows, indent=2)
         table = format_markdown(rows)
@@ -124,6 +128,11 @@ class DemoPipeline:
         print(f'done: {len(pictures)} pictures in {osp.join(self.out_dir, "pictures")}, '
               f'AP table in {osp.join(self.out_dir, "ap_table.md")}', flush=True)
         return dict(summary=summary, ap_table=rows, pictures=pictures)
+
+    @property
+    def other_rows_file(self) -> str:
+        """Where the second process hands its rows over."""
+        return osp.join(self.out_dir, 'work', 'comparison_rows.json')
 
     def other_rows(self, rounds_backbone: Optional[str]) -> List[dict]:
         """The comparison rows, then the supervised upper bound's (trained, continued or read
@@ -153,6 +162,8 @@ class DemoPipeline:
             training.pretrain_stage()
         log = osp.join(self.out_dir, 'work', 'comparisons.log')
         os.makedirs(osp.dirname(log), exist_ok=True)
+        if osp.isfile(self.other_rows_file):  # a previous run's: this run's process rewrites it
+            os.remove(self.other_rows_file)
         print(f'== the comparison rows and the {SUPERVISED}: in a second process beside the '
               f'pipeline, {threads} torch thread(s) each; their progress in {log}', flush=True)
         return SecondProcess(_other_rows, (self.config, self.out_dir,
@@ -252,5 +263,7 @@ class DemoPipeline:
 
 
 def _other_rows(config: str, out_dir: str, rounds_backbone: Optional[str]) -> None:
-    """The second process's work: the demo's other rows into their work dirs."""
-    DemoPipeline(config, out_dir, prepare=False).other_rows(rounds_backbone)
+    """The second process's work: the demo's other rows, trained in their work dirs (or read
+    back from there), handed over in ``work/comparison_rows.json``."""
+    demo = DemoPipeline(config, out_dir, prepare=False)
+    write_json_atomic(demo.other_rows_file, demo.other_rows(rounds_backbone), indent=2)

@@ -200,6 +200,8 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
         'FreeSOLO round 2, ImageNet MobileNetV2, supervised', 'supervised upper bound']
     for row in rows:
         assert 0 <= row['mask AP'] <= 1 and 0 <= row['mask AP50'] <= 1, row
+    assert json.loads((out / 'work' / 'comparison_rows.json').read_text()) == rows[3:], \
+        'the second process hands its rows over'
 
     backbone = str(out / 'work' / 'pretrain' / 'backbone.pth')
     scenes = out / 'scenes' / 'annotations'
