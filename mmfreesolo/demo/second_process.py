@@ -62,8 +62,7 @@ class SecondProcess:
         args: its arguments.
         log: the file its stdout and stderr go to.
         what: names the work in messages ("the comparison rows").
-        threads: torch threads of each process; the caller's are set to it until
-            :meth:`wait` or :meth:`stop`.
+        threads: torch threads of each process.
     """
 
     def __init__(self, target: Callable, args: Sequence, log: str, what: str,
