@@ -186,8 +186,8 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
     assert '== pretraining ResNet-18 on' in result.stdout
     assert 'Iter(train)' not in result.stdout, 'pretraining too shows a bar, its lines go to a log'
     log = out / 'work' / 'comparisons.log'
-    assert f'in a second process beside the pipeline, 1 torch thread(s) each; their progress in ' \
-        f'{log}' in result.stdout, 'on 2 cores'
+    assert re.search(r'in a second process beside the pipeline, \d+ torch thread\(s\) each; their '
+                     rf'progress in {re.escape(str(log))}', result.stdout)
     beside = log.read_text()
     for line in ('== Free Mask, ResNet-18, random weights: Free Mask on the val scenes',
                  '== ImageNet MobileNetV2, supervised: its own self-training',

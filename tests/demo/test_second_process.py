@@ -67,8 +67,10 @@ def test_it_dies_with_a_killed_parent(tmp_path):
          'print(beside.process.pid, flush=True)\n'
          'time.sleep(120)\n'], cwd=REPO, stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())
-    while not (tmp_path / 'b.log').exists():  # opened once the parent-death signal is set
-        time.sleep(0.1)
+    deadline = time.time() + 60
+    while not (tmp_path / 'b.log').exists() and time.time() < deadline:
+        time.sleep(0.1)  # the log is opened once the parent-death signal is set
+    assert (tmp_path / 'b.log').exists(), 'the second process did not start'
     assert not _gone(child)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
