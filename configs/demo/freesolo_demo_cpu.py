@@ -10,7 +10,7 @@ progress = dict(runner_type='StageLogRunner', custom_hooks=[dict(type='TrainingP
 demo = dict(
     num_train=256, num_val=48, num_pictures=4, photos=True,
     # the rows below train in a second process beside the pipeline, each process with half of
-    # torch's threads: on 2 cores the whole demo took 17.5 minutes instead of 22
+    # torch's threads: on 2 cores the whole demo took 17.5-18.5 minutes instead of 22
     parallel=True,
     supervised=dict(config='{{fileDirname}}/../solov2_r18_gn_scenes_cpu.py',
                     cfg_options=progress),
