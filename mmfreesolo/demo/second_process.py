@@ -1,9 +1,9 @@
 """Work run in a second process beside the demo's pipeline, the threads split between the two.
 
-On a CPU, small batches use a second thread poorly: measured on 2 cores, a round's iteration
-takes 0.21 s with two threads and 0.30 s with one, and two one-thread trainings side by side take
-0.30-0.31 s each, 1.4x the work done in the same time. The demo's comparison rows and supervised
-bound do not depend on its rounds, so they train beside them.
+On a CPU, small batches use a second thread poorly: on 2 cores a step of the demo's rounds
+takes 0.215 s with two threads and 0.292 s with one, and two one-thread trainings side by side
+0.285-0.289 s each, 1.5x the work done in the same time (benchmarks/thread_split.py). The demo's
+comparison rows and supervised bound do not depend on its rounds, so they train beside them.
 """
 from __future__ import annotations
 
