@@ -77,6 +77,8 @@ def test_it_dies_with_a_killed_parent(tmp_path):
     deadline = time.time() + 20
     while not _gone(child) and time.time() < deadline:
         time.sleep(0.2)
-    assert _gone(child), 'the second process outlived its killed parent'
-    if not _gone(child):
-        os.kill(child, signal.SIGKILL)
+    try:
+        assert _gone(child), 'the second process outlived its killed parent'
+    finally:
+        if not _gone(child):  # not left running after a failure
+            os.kill(child, signal.SIGKILL)
