@@ -1,6 +1,7 @@
 """Shared fixtures: small generated scenes and a helper that runs the real command lines."""
 from __future__ import annotations
 
+import collections
 import os
 import signal
 import socket
@@ -31,6 +32,30 @@ def run(args: List[str], env: Optional[Dict[str, str]] = None, cwd: Optional[Pat
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
     return subprocess.run([sys.executable] + args, cwd=str(cwd or REPO), env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def in_process(monkeypatch, capsys):
+    """``call(main, argv, env=None)``: a command line's ``main`` run in this process, as a
+    :class:`subprocess.CompletedProcess` (its exit code, what it printed). For checks of bad
+    input, which then cost milliseconds instead of a Python start-up with torch and mmdet."""
+    from mmengine.logging import MMLogger
+
+    # mmengine's logger, made by the first config read, writes to that test's captured stream
+    monkeypatch.setattr(MMLogger, '_instance_dict', collections.OrderedDict())
+
+    def call(main, argv: List[str], env: Optional[Dict[str, str]] = None):
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as exited:
+            code = exited.code
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(argv, code, out.out, out.err)
+
+    return call
 
 
 def scenes_env(scenes_root: Path) -> Dict[str, str]:

@@ -57,12 +57,9 @@ class PlannedJob:
     after: Optional[int] = None  # index of the planned job that must succeed first
 
 
-def make_executor(folder: str, job: PlannedJob, cluster: Optional[str] = None,
-                  dependency: Optional[str] = None) -> submitit.AutoExecutor:
-    """An AutoExecutor with the job's resources (``cluster``: submitit's choice by default,
-    'slurm', 'local' or 'debug')."""
+def executor_parameters(job: PlannedJob, dependency: Optional[str] = None) -> dict:
+    """The job's resources as AutoExecutor parameters (generic names, Slurm's prefixed)."""
     r = job.resources
-    executor = submitit.AutoExecutor(folder=osp.join(folder, '%j'), cluster=cluster)
     additional = dict(r.additional, requeue=True)
     if dependency:
         additional.update(dependency=dependency, **{'kill-on-invalid-dep': 'yes'})
@@ -75,7 +72,15 @@ def make_executor(folder: str, job: PlannedJob, cluster: Optional[str] = None,
         params['gpus_per_node'] = r.gpus_per_node
     if r.mem_gb is not None:
         params['mem_gb'] = r.mem_gb
-    executor.update_parameters(**params)
+    return params
+
+
+def make_executor(folder: str, job: PlannedJob, cluster: Optional[str] = None,
+                  dependency: Optional[str] = None) -> submitit.AutoExecutor:
+    """An AutoExecutor with the job's resources (``cluster``: submitit's choice by default,
+    'slurm', 'local' or 'debug')."""
+    executor = submitit.AutoExecutor(folder=osp.join(folder, '%j'), cluster=cluster)
+    executor.update_parameters(**executor_parameters(job, dependency))
     return executor
 
 
@@ -102,10 +107,24 @@ def free_mask_plan(free_mask: dict, num_shards: int,
     return [PlannedJob('free-mask', shards, resources), merge]
 
 
+class _SlurmFileWriter(submitit.SlurmExecutor):
+    """submitit's SlurmExecutor on a machine without Slurm: it writes sbatch files, never
+    submits (``SlurmExecutor`` itself refuses to exist where ``srun`` is not on PATH)."""
+
+    @classmethod
+    def affinity(cls) -> int:
+        return 1
+
+
 def sbatch_preview(folder: str, job: PlannedJob, dependency: Optional[str] = None) -> str:
-    """The sbatch file submitit writes for the job (for --dry-run)."""
-    executor = make_executor(folder, job, cluster='slurm', dependency=dependency)
-    slurm = executor._executor  # submitit's SlurmExecutor: the file is made from its parameters
+    """The sbatch file submitit would write for the job (for --dry-run, with or without
+    Slurm on this machine)."""
+    slurm = _SlurmFileWriter(folder=osp.join(folder, '%j'))
+    params = {key: value for key, value in executor_parameters(job, dependency).items()
+              if value is not None}  # AutoExecutor's rule: None is not set
+    generic = {key: value for key, value in params.items() if not key.startswith('slurm_')}
+    slurm.update_parameters(**slurm._convert_parameters(generic), **{
+        key[len('slurm_'):]: value for key, value in params.items() if key.startswith('slurm_')})
     count = len(job.tasks) if len(job.tasks) > 1 else None
     return _make_sbatch_string(command=slurm._submitit_command_str, folder=slurm.folder,
                                map_count=count, **slurm.parameters)

@@ -1,11 +1,12 @@
-"""tools/submit.py without a cluster: what --dry-run would submit, the checks made before
-anything is submitted, and Free Mask shards run for real by submitit's local executor."""
+"""tools/submit.py without a cluster: what --dry-run would submit (on a machine without Slurm),
+the checks made before anything is submitted, and Free Mask shards run for real by submitit's
+local executor."""
 import json
-import subprocess
-from collections import OrderedDict
+import shutil
+import sys
+from pathlib import Path
 
 import pytest
-from mmengine.logging import MMLogger
 
 from conftest import CPU_CONFIG, REPO, assert_ok, assert_one_line_error, run, scenes_env
 from mmfreesolo.cli.submit import main as submit
@@ -28,18 +29,25 @@ def test_unfinished_shards(tmp_path):
     assert unfinished_shards(out, 3) == [], 'merged: nothing left'
 
 
+def _without_slurm(env=None):
+    """The environment of a machine without Slurm: no ``srun`` on PATH."""
+    path = str(Path(sys.executable).parent)
+    assert shutil.which('srun', path=path) is None
+    return dict(env or {}, PATH=path)
+
+
 def _free_mask_args(scenes, out):
     return ['tools/submit.py', 'free-mask', FREE_MASK, '--images', str(scenes / 'train'),
             '--out', str(out), '--chunk-size', '2']
 
 
-def test_dry_run_of_free_mask_prints_the_array_and_the_merge(scenes, tmp_path):
+def test_dry_run_of_free_mask_prints_the_array_and_the_merge(scenes, tmp_path, in_process):
     out = tmp_path / 'labels.json'
     args = _free_mask_args(scenes, out) + [
         '--num-shards', '3', '--partition', 'cpu', '--cpus-per-task', '2', '--timeout', '90',
         '--array-parallelism', '2', '--slurm-option', 'account=lab', '--dry-run',
         '--log-dir', str(tmp_path / 'logs')]
-    result = run(args, env=scenes_env(scenes))
+    result = in_process(submit, args[1:], env=_without_slurm(scenes_env(scenes)))
     assert_ok(result)
     text = result.stdout
     assert '== job 0: free-mask, array of 3 tasks' in text
@@ -57,13 +65,14 @@ def test_dry_run_of_free_mask_prints_the_array_and_the_merge(scenes, tmp_path):
 
     # a written shard is not submitted again
     (tmp_path / 'labels.shard-001-of-003.json').write_text('{}')
-    text = run(args, env=scenes_env(scenes)).stdout
+    text = in_process(submit, args[1:]).stdout
     assert 'array of 2 tasks' in text and 'shard_id=1,' not in text
 
 
-def test_dry_run_of_multi_node_training(scenes, tmp_path):
-    result = run(['tools/submit.py', 'train', CPU_CONFIG, '--work-dir', str(tmp_path / 'w'),
-                  '--nodes', '2', '--gpus-per-node', '8', '--dry-run'], env=scenes_env(scenes))
+def test_dry_run_of_multi_node_training(scenes, tmp_path, in_process):
+    result = in_process(submit, ['train', CPU_CONFIG, '--work-dir', str(tmp_path / 'w'),
+                                 '--nodes', '2', '--gpus-per-node', '8', '--dry-run'],
+                        env=_without_slurm(scenes_env(scenes)))
     assert_ok(result)
     for line in ('#SBATCH --nodes=2', '#SBATCH --gpus-per-node=8', '#SBATCH --ntasks-per-node=8',
                  '#SBATCH --signal=USR2@90', '#SBATCH --requeue'):
@@ -73,10 +82,10 @@ def test_dry_run_of_multi_node_training(scenes, tmp_path):
     assert call in result.stdout
 
 
-def test_dry_run_of_pretraining(scenes, tmp_path):
-    result = run(['tools/submit.py', 'pretrain', PRETRAIN, '--images', str(scenes / 'train'),
-                  '--work-dir', str(tmp_path / 'w'), '--nodes', '2', '--gpus-per-node', '4',
-                  '--dry-run'])
+def test_dry_run_of_pretraining(scenes, tmp_path, in_process):
+    result = in_process(submit, ['pretrain', PRETRAIN, '--images', str(scenes / 'train'),
+                                 '--work-dir', str(tmp_path / 'w'), '--nodes', '2',
+                                 '--gpus-per-node', '4', '--dry-run'], env=_without_slurm())
     assert_ok(result)
     text = result.stdout
     assert '#SBATCH --nodes=2' in text and '#SBATCH --ntasks-per-node=4' in text
@@ -100,17 +109,9 @@ def test_dry_run_of_pretraining(scenes, tmp_path):
     (['free-mask', FREE_MASK, '--images', 'x', '--out', 'o.json', '--tasks-per-node', '2'],
      'one task per shard'),
 ])
-def test_bad_submissions_fail_before_submitting(scenes, extra, message, monkeypatch, capsys):
-    # in this process (tools/submit.py is a one-line wrapper, run as a command above): each
-    # check costs milliseconds instead of a Python start-up with torch and mmdet
-    monkeypatch.setenv('MMFREESOLO_SCENES', scenes_env(scenes)['MMFREESOLO_SCENES'])
-    # mmengine's logger, made by the first config read, writes to that test's captured stream
-    monkeypatch.setattr(MMLogger, '_instance_dict', OrderedDict())
-    with pytest.raises(SystemExit) as exited:
-        submit(extra + ['--dry-run'])
-    out = capsys.readouterr()
-    assert_one_line_error(subprocess.CompletedProcess(extra, exited.value.code, out.out, out.err),
-                          message)
+def test_bad_submissions_fail_before_submitting(scenes, extra, message, in_process):
+    result = in_process(submit, extra + ['--dry-run'], env=scenes_env(scenes))
+    assert_one_line_error(result, message)
 
 
 @pytest.mark.slow
