@@ -5,11 +5,18 @@ import re
 import shutil
 from pathlib import Path
 
+import cv2
 import pytest
 import torch
 
 import mmfreesolo  # noqa: F401  allow-lists mmengine checkpoint types for torch.load
-from conftest import CPU_CONFIG, assert_ok, assert_one_line_error, run, scenes_env
+from conftest import CPU_CONFIG, REPO, assert_ok, assert_one_line_error, run, scenes_env
+from mmfreesolo.cli import demo as demo_cli
+from mmfreesolo.cli import test as test_cli
+from mmfreesolo.cli import train as train_cli
+
+# one worker runs the module, so the training its tests share is made once
+pytestmark = pytest.mark.xdist_group('test_train_test')
 
 MMDET_TOOLS = Path(__import__('mmdet').__file__).parent / '.mim' / 'tools'
 FEW_ITERS = ['train_cfg.max_iters=4', 'train_cfg.val_interval=4',
@@ -86,43 +93,58 @@ def test_mmdet_tools_run_our_config(trained, scenes, tmp_path):
     assert re.search(r'agnostic/segm_mAP: \d', test.stdout + test.stderr)
 
 
-def test_missing_config_is_one_error_line(tmp_path):
-    result = run(['tools/train.py', str(tmp_path / 'nope.py')])
+def test_demo_tool_draws_a_trained_model(trained, scenes, tmp_path, in_process):
+    result = run(['tools/demo.py', str(scenes / 'val' / '000001.png'), '--config', CPU_CONFIG,
+                  '--checkpoint', str(trained / 'iter_4.pth'), '--out', str(tmp_path),
+                  '--score-thr', '0'], env=scenes_env(scenes))
+    assert_ok(result)
+    assert 'wrote 1 overlays' in result.stdout
+    assert cv2.imread(str(tmp_path / '000001.png')) is not None
+
+    folder = [str(scenes / 'val'), '--config', CPU_CONFIG, '--out', str(tmp_path)]
+    missing = in_process(demo_cli.main, folder, env=scenes_env(scenes))
+    assert_one_line_error(missing, 'give its --checkpoint')
+    other = in_process(demo_cli.main, folder + ['--checkpoint', str(REPO / 'README.md')])
+    assert_one_line_error(other, 'not a PyTorch checkpoint')
+
+
+def test_missing_config_is_one_error_line(tmp_path, in_process):
+    result = in_process(train_cli.main, [str(tmp_path / 'nope.py')])
     assert_one_line_error(result, 'nope.py: no such config file')
-    result = run(['tools/test.py', str(tmp_path / 'nope.py'), 'x.pth'])
+    result = in_process(test_cli.main, [str(tmp_path / 'nope.py'), 'x.pth'])
     assert_one_line_error(result, 'nope.py: no such config file')
 
 
-def test_checkpoint_of_another_architecture_is_one_error_line(trained, scenes, tmp_path):
-    result = run(['tools/test.py', CPU_CONFIG, str(trained / 'iter_4.pth'), '--work-dir',
-                  str(tmp_path), '--cfg-options', 'model.backbone.depth=34'],
-                 env=scenes_env(scenes))
+def test_checkpoint_of_another_architecture_is_one_error_line(trained, scenes, tmp_path,
+                                                              in_process):
+    result = in_process(test_cli.main,
+                        [CPU_CONFIG, str(trained / 'iter_4.pth'), '--work-dir', str(tmp_path),
+                         '--cfg-options', 'model.backbone.depth=34'], env=scenes_env(scenes))
     line = assert_one_line_error(result, 'iter_4.pth does not fit the model of',
                                  'solov2_r18_scenes_cpu.py', 'missing (e.g. backbone.layer1.2')
     assert 'weights are missing' in line
 
 
-def test_malformed_annotation_file_is_one_error_line(scenes, tmp_path):
+def test_malformed_annotation_file_is_one_error_line(scenes, tmp_path, in_process):
     broken = tmp_path / 'scenes'
     shutil.copytree(scenes, broken)
     ann = broken / 'annotations' / 'instances_train.json'
     ann.write_text(ann.read_text()[:500])
-    result = run(['tools/train.py', CPU_CONFIG, '--work-dir', str(tmp_path / 'w')],
-                 env=scenes_env(broken))
+    result = in_process(train_cli.main, [CPU_CONFIG, '--work-dir', str(tmp_path / 'w')],
+                        env=scenes_env(broken))
     assert_one_line_error(result, str(ann), 'not valid JSON')
     data = json.loads((scenes / 'annotations' / 'instances_train.json').read_text())
     data['annotations'][3]['image_id'] = 999
     ann.write_text(json.dumps(data))
-    result = run(['tools/train.py', CPU_CONFIG, '--work-dir', str(tmp_path / 'w')],
-                 env=scenes_env(broken))
+    result = in_process(train_cli.main, [CPU_CONFIG, '--work-dir', str(tmp_path / 'w')])
     assert_one_line_error(result, 'annotations[3] refers to image_id 999')
 
 
-def test_missing_or_unsafe_checkpoint_is_one_error_line(scenes, tmp_path):
-    result = run(['tools/test.py', CPU_CONFIG, str(tmp_path / 'none.pth')],
-                 env=scenes_env(scenes))
+def test_missing_or_unsafe_checkpoint_is_one_error_line(scenes, tmp_path, in_process):
+    result = in_process(test_cli.main, [CPU_CONFIG, str(tmp_path / 'none.pth')],
+                        env=scenes_env(scenes))
     assert_one_line_error(result, 'none.pth: no such checkpoint file')
     unsafe = tmp_path / 'unsafe.pth'
     unsafe.write_bytes(pickle.dumps({'state_dict': {}, 'x': print}))
-    result = run(['tools/test.py', CPU_CONFIG, str(unsafe)], env=scenes_env(scenes))
+    result = in_process(test_cli.main, [CPU_CONFIG, str(unsafe)])
     assert_one_line_error(result, 'unsafe.pth')

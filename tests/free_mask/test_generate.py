@@ -22,6 +22,8 @@ from mmfreesolo.pseudo_labels.mask_refinement import AffinityMaskRefinement
 from mmfreesolo.scenes import generate_scenes
 
 CONFIG = str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py')
+# one worker runs the module, so the Free Mask run its tests share is made once
+pytestmark = pytest.mark.xdist_group('test_generate')
 
 
 @pytest.fixture(scope='module')
@@ -249,23 +251,24 @@ def test_bad_and_odd_images_are_processed_or_skipped(tmp_path):
                                                           'labels.manifest.json']
 
 
-def test_empty_folder_and_wrong_inputs_are_one_error_line(tmp_path):
+def test_empty_folder_and_wrong_inputs_are_one_error_line(tmp_path, in_process):
     (tmp_path / 'empty').mkdir()
-    result = run(['tools/free_mask.py', CONFIG, '--images', str(tmp_path / 'empty'), '--out',
-                  str(tmp_path / 'x.json')])
+    result = in_process(free_mask, [CONFIG, '--images', str(tmp_path / 'empty'), '--out',
+                                    str(tmp_path / 'x.json')])
     assert_one_line_error(result, 'empty: the folder holds no files')
-    result = run(['tools/free_mask.py', CONFIG, '--images', str(tmp_path / 'nope'), '--out',
-                  str(tmp_path / 'x.json')])
+    result = in_process(free_mask, [CONFIG, '--images', str(tmp_path / 'nope'), '--out',
+                                    str(tmp_path / 'x.json')])
     assert_one_line_error(result, 'nope: no such folder')
-    result = run(['tools/free_mask.py', str(REPO / 'configs/solov2_r18_scenes_cpu.py'),
-                  '--images', str(tmp_path), '--out', str(tmp_path / 'x.json')])
+    result = in_process(free_mask, [str(REPO / 'configs/solov2_r18_scenes_cpu.py'),
+                                    '--images', str(tmp_path), '--out', str(tmp_path / 'x.json')])
     assert_one_line_error(result, 'not a Free Mask config')
     (tmp_path / 'one').mkdir()
     cv2.imwrite(str(tmp_path / 'one' / 'a.png'), np.zeros((16, 16, 3), np.uint8))
     for option, message in (('mask_refinement.steps=3', "unknown settings ['steps']"),
                             ('mask_refinement.iterations=0', 'iterations must be positive')):
-        result = run(['tools/free_mask.py', CONFIG, '--images', str(tmp_path / 'one'), '--out',
-                      str(tmp_path / 'x.json'), '--check-only', '--cfg-options', option])
+        result = in_process(free_mask, [CONFIG, '--images', str(tmp_path / 'one'), '--out',
+                                        str(tmp_path / 'x.json'), '--check-only',
+                                        '--cfg-options', option])
         assert_one_line_error(result, message)
     assert not (tmp_path / 'x.json').exists()
 
