@@ -70,7 +70,7 @@ train_cfg = short['train_cfg']
 default_hooks = short['default_hooks']
 train_dataloader = loose['train_dataloader']
 model = loose['model']
-custom_hooks = loose['custom_hooks']
+custom_hooks = loose['custom_hooks'] + [dict(type='TrainingProgressHook')]
 self_training = dict(
     pretrain=dict(cfg_options={{'model.queue_len': 32, 'train_dataloader.batch_size': 4,
                                 'train_cfg.max_iters': 6}}))
@@ -114,9 +114,10 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
                 assert row[metric] is None, 'mmdet\'s SOLOv2 predicts no boxes'
             else:
                 assert 0 <= row[metric] <= 1, (row['stage'], metric)
-    # Free Mask is deterministic and finds objects in 4 scenes; the rounds, 30 iterations on 16
-    # scenes, may find none (the learning is checked by test_freesolo_end_to_end.py)
-    assert rows[0]['mask AP50'] > 0.05, rows[0]
+    # the MobileNetV2's Free Mask is deterministic and finds objects in 4 scenes; the rounds, 30
+    # iterations on 16 scenes, and the 6-step pretraining may find none (the learning is checked
+    # by test_freesolo_end_to_end.py)
+    assert rows[4]['mask AP50'] > 0.05, rows[4]
     table = (out / 'ap_table.md').read_text().splitlines()
     assert len(table) == 2 + len(rows) and table[2].startswith('| Free Mask |')
     assert f'{rows[2]["mask AP"]:.3f}' in table[4]

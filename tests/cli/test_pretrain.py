@@ -7,8 +7,10 @@ import pytest
 import torch
 
 from conftest import REPO, assert_ok, assert_one_line_error, free_port, kill_when, run
+from mmfreesolo.cli import pretrain as pretrain_cli
 
-pytestmark = pytest.mark.slow
+# one worker runs the module, so the pretraining its tests share is made once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group('test_pretrain')]
 
 ITERS = 8
 TEST_CONFIG = f"""
@@ -113,13 +115,12 @@ def test_skipped_images_are_recorded(pretrained):
     assert [json.loads(line)['file_name'] for line in lines] == ['broken.png']
 
 
-def test_bad_input_is_one_line(pretrained, tmp_path):
+def test_bad_input_is_one_line(pretrained, tmp_path, in_process):
     (tmp_path / 'empty').mkdir()
-    config = pretrained / 'pretrain_test.py'
-    assert_one_line_error(run(_pretrain(config, tmp_path / 'empty', tmp_path / 'w')),
-                          'holds no files')
-    assert_one_line_error(run(_pretrain(FREE_MASK_R18, tmp_path / 'empty', tmp_path / 'w')),
-                          'not a pretraining config')
+    for config, message in ((pretrained / 'pretrain_test.py', 'holds no files'),
+                            (FREE_MASK_R18, 'not a pretraining config')):
+        command = _pretrain(config, tmp_path / 'empty', tmp_path / 'w')
+        assert_one_line_error(in_process(pretrain_cli.main, command[1:]), message)
 
 
 def test_two_gloo_processes_gather_the_queue(pretrained, tmp_path):

@@ -13,6 +13,7 @@ from PIL import Image
 
 import mmfreesolo  # noqa: F401  mmengine checkpoints' types allowed for torch.load
 from conftest import REPO, assert_ok, assert_one_line_error, kill_when, run, scenes_env
+from mmfreesolo.cli import self_train as self_train_cli
 
 pytestmark = pytest.mark.slow
 
@@ -132,9 +133,9 @@ def test_two_rounds_and_resuming_after_kills(tmp_path):
     assert again.stdout.count('done before') == 2 and 'Iter(train)' not in again.stdout
 
 
-def test_config_without_self_training_section(tmp_path):
-    result = run(['tools/self_train.py', str(REPO / 'configs' / 'solov2_r18_scenes_cpu.py'),
-                  '--work-dir', str(tmp_path)])
+def test_config_without_self_training_section(tmp_path, in_process):
+    result = in_process(self_train_cli.main, [
+        str(REPO / 'configs' / 'solov2_r18_scenes_cpu.py'), '--work-dir', str(tmp_path)])
     assert_one_line_error(result, 'no self_training section')
 
 
@@ -208,7 +209,7 @@ def test_from_a_folder_of_images_pretraining_first_and_resuming_after_kills(tmp_
                              work_b / f'round_{r}' / f'iter_{PRETRAINED_ITERS}.pth')
 
 
-def test_pretraining_another_architecture_is_one_line(tmp_path):
+def test_pretraining_another_architecture_is_one_line(tmp_path, in_process):
     config = tmp_path / 'mismatch.py'
     config.write_text(f"""
 _base_ = '{REPO}/configs/freesolo_r18_densecl_scenes_cpu.py'
@@ -216,6 +217,6 @@ self_training = dict(pretrain=dict(config='{REPO}/configs/pretrain/densecl_r50_c
                                    images='{tmp_path}'))
 """)
     (tmp_path / 'x.png').write_bytes(b'')
-    result = run(_self_train(config, tmp_path / 'w'))
+    result = in_process(self_train_cli.main, _self_train(config, tmp_path / 'w')[1:])
     assert_one_line_error(result, 'densecl_r50_coco.py pretrains a ResNet-50',
                           'freemask_r18_densecl_scenes_cpu.py has a ResNet-18 backbone')

@@ -2,7 +2,8 @@
 before the scenes are generated or a second process is started."""
 import pytest
 
-from conftest import REPO, assert_one_line_error, run
+from conftest import REPO, assert_one_line_error
+from mmfreesolo.cli.demo_pipeline import main as demo_pipeline
 from mmfreesolo.demo.comparisons import check_comparisons
 from mmfreesolo.errors import UserInputError
 
@@ -25,11 +26,11 @@ def test_well_formed_items_pass():
                        dict(title='other', self_training=PIPELINE, labels='other.json')])
 
 
-def test_the_demo_stops_before_any_work(tmp_path):
+def test_the_demo_stops_before_any_work(tmp_path, in_process):
     config = tmp_path / 'bad_demo.py'
     config.write_text(f"_base_ = '{REPO}/configs/demo/freesolo_demo_cpu.py'\n"
                       "demo = dict(comparisons=[dict(title='x', self_training='y.py')])\n")
     out = tmp_path / 'demo'
-    result = run(['tools/demo_pipeline.py', '--config', str(config), '--out', str(out)])
+    result = in_process(demo_pipeline, ['--config', str(config), '--out', str(out)])
     assert_one_line_error(result, 'demo.comparisons[0] needs labels')
     assert not (out / 'scenes').exists()

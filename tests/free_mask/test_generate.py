@@ -155,16 +155,16 @@ def test_shards_merge_into_the_single_run_file(single_run, images, tmp_path):
     assert out.read_bytes() == single_run.read_bytes()
 
 
-def test_merge_refuses_missing_or_duplicated_shards(single_run, images, tmp_path):
+def test_merge_refuses_missing_or_duplicated_shards(single_run, images, tmp_path, in_process):
     out = tmp_path / 'labels.json'
     for shard in (0, 1):
         free_mask([CONFIG, '--images', str(images), '--out', str(out), '--chunk-size', '4',
                    '--workers', '0', '--no-progress', '--shard-id', str(shard),
                    '--num-shards', '3'])
-    result = run(['tools/merge_free_mask.py', str(out)])
+    result = in_process(merge, [str(out)])
     assert_one_line_error(result, 'shards [2] of 3 are missing')
     first = str(tmp_path / 'labels.shard-000-of-003.json')
-    result = run(['tools/merge_free_mask.py', str(out), first, first])
+    result = in_process(merge, [str(out), first, first])
     assert_one_line_error(result, 'labels.shard-000-of-003.json is given twice')
     assert not out.exists()
 
@@ -299,13 +299,13 @@ def test_a_model_failing_on_every_image_stops_the_run(images, tmp_path):
     assert [s['file_name'] for s in data['info']['skipped']] == ['corrupt.png']
 
 
-def test_every_image_unreadable_exits_non_zero(tmp_path):
+def test_every_image_unreadable_exits_non_zero(tmp_path, in_process):
     folder = tmp_path / 'imgs'
     folder.mkdir()
     for name in ('a.png', 'b.jpg'):
         (folder / name).write_bytes(b'')
-    result = run(['tools/free_mask.py', CONFIG, '--images', str(folder), '--out',
-                  str(tmp_path / 'x.json'), '--workers', '0'])
+    result = in_process(free_mask, [CONFIG, '--images', str(folder), '--out',
+                                    str(tmp_path / 'x.json'), '--workers', '0'])
     assert_one_line_error(result, 'every one of the 2 images failed, none is labelled (first '
                           'a.png: empty file)')
     assert not (tmp_path / 'x.json').exists()
