@@ -6,7 +6,8 @@ import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 
-from conftest import REPO, assert_ok, run
+from conftest import REPO, assert_ok, assert_one_line_error, run
+from mmfreesolo.cli import generate_scenes as generate_scenes_cli
 from mmfreesolo.scenes.renderer import SceneSpec, generate_scenes, render_scene, scene_rng
 
 
@@ -93,7 +94,7 @@ def test_images_are_textured_not_flat(scenes):
     assert img[background].std(axis=0).mean() > 10
 
 
-def test_command_line_writes_previews_and_rejects_bad_sizes(tmp_path):
+def test_command_line_writes_previews_and_rejects_bad_sizes(tmp_path, in_process):
     out = tmp_path / 'gen'
     result = run([str(REPO / 'tools/generate_scenes.py'), str(out), '--num-train', '2',
                   '--num-val', '1', '--size', '48', '64', '--preview', '2'])
@@ -103,5 +104,5 @@ def test_command_line_writes_previews_and_rejects_bad_sizes(tmp_path):
     assert not np.array_equal(preview, cv2.imread(str(out / 'train' / '000001.png')))
     assert (out / 'preview' / 'val' / '000001.png').exists()
     assert not (out / 'preview' / 'val' / '000002.png').exists()
-    bad = run([str(REPO / 'tools/generate_scenes.py'), str(tmp_path / 'x'), '--size', '4', '4'])
-    assert bad.returncode == 2 and 'error: image_size must be at least 8x8' in bad.stderr
+    bad = in_process(generate_scenes_cli.main, [str(tmp_path / 'x'), '--size', '4', '4'])
+    assert_one_line_error(bad, 'image_size must be at least 8x8')

@@ -2,8 +2,13 @@
 trained on Free Mask's pseudo-labels segments the val scenes better (class-agnostic) than the
 Free Mask labels of those same scenes do.
 
-The slowest test of the suite (about 5 min on 2 cores: Free Mask over 304 images, then 1000
-training iterations); the figures are in configs/freesolo_mobilenetv2_scenes_cpu.py.
+The slowest test of the suite (Free Mask over 304 images, then 1000 training iterations: about
+4.5 min at one torch thread beside another test worker). It runs at the config's full size
+because that is the smallest measured at which the claim holds on every seed: with shorter
+schedules round 1 fell to its labels' mask AP or below on a seed (700 iterations on 128 scenes:
++0.040 and -0.000 on seeds 0 and 1; 600 on 256: -0.025 and +0.000; 400 on 128: +0.003), while
+at 1000 iterations on 256 scenes it gained +0.039 to +0.066 on seeds 0-2 and +0.046 on seed 7
+(docs/benchmarks.md, "The end-to-end test's size").
 
 It trains with seed 7, on which no recipe choice was made, and asserts what held on every seed
 measured: mask AP above the labels' by more than round 1's spread over seeds 0-2, recall
@@ -44,13 +49,14 @@ def test_freesolo_beats_its_free_mask_labels(tmp_path):
                    str(val_labels), '--out', str(work / 'free_mask_val_metrics.json')]))
     free_mask_ap = json.loads((work / 'free_mask_val_metrics.json').read_text())
 
-    assert_ok(run(['tools/train.py', FREESOLO, '--work-dir', str(work / 'train'),
-                   '--cfg-options', f'randomness.seed={SEED}'], env=env, timeout=1800))
-    test = run(['tools/test.py', FREESOLO, str(work / 'train' / 'iter_1000.pth'),
-                '--work-dir', str(work / 'test')], env=env)
-    assert_ok(test)
+    # the config validates on the val scenes once, after its last iteration (tools/test.py
+    # would score the same model on the same scenes again)
+    train = run(['tools/train.py', FREESOLO, '--work-dir', str(work / 'train'),
+                 '--cfg-options', f'randomness.seed={SEED}'], env=env, timeout=1800)
+    assert_ok(train)
     freesolo = {key: float(value) for key, value in re.findall(
-        r'agnostic/segm_(mAP|mAP_75|AR@100): ([\d.]+)', test.stdout + test.stderr)}
+        r'agnostic/segm_(mAP|mAP_75|AR@100): ([\d.]+)', train.stdout + train.stderr)}
+    assert len(freesolo) == 3, 'validated once, at the end'
     free_mask = free_mask_ap['segm']
     print('class-agnostic on the val scenes, Free Mask labels vs FreeSOLO: ' + ', '.join(
         f'{key} {free_mask[key]:.4f} vs {freesolo[key]:.4f}'

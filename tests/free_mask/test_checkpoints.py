@@ -8,6 +8,7 @@ from mmdet.models.backbones import ResNet
 import mmfreesolo  # noqa: F401
 from conftest import REPO, assert_ok, assert_one_line_error, run, scenes_env
 from mmfreesolo.checkpoints import backbone_state_dict, load_backbone_weights, resnet_depth
+from mmfreesolo.cli import convert_checkpoint as convert_checkpoint_cli
 from mmfreesolo.errors import UserInputError
 from mmfreesolo.models import TorchvisionMobileNetV2
 
@@ -79,11 +80,12 @@ def test_resnet50_weights_into_resnet101_is_an_error_naming_both(tmp_path):
         load_backbone_weights(TorchvisionMobileNetV2(), str(path))
 
 
-def test_convert_tool_checks_against_a_config(tmp_path):
+def test_convert_tool_checks_against_a_config(tmp_path, in_process):
     r50 = tmp_path / 'r50.pth'
     torch.save({'state_dict': _resnet_state(50)}, r50)
-    result = run(['tools/convert_checkpoint.py', str(r50), str(tmp_path / 'out.pth'),
-                  '--config', str(REPO / 'configs/free_mask/freemask_r101_coco.py')])
+    result = in_process(convert_checkpoint_cli.main, [
+        str(r50), str(tmp_path / 'out.pth'),
+        '--config', str(REPO / 'configs/free_mask/freemask_r101_coco.py')])
     assert_one_line_error(result, 'holds a ResNet-50', 'ResNet-101')
     result = run(['tools/convert_checkpoint.py', str(r50), str(tmp_path / 'out.pth'),
                   '--config', str(REPO / 'configs/free_mask/freemask_r50_coco.py')])

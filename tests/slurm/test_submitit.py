@@ -71,7 +71,8 @@ def test_failed_jobs_are_reported_failed(slurm, scenes, tmp_path, monkeypatch):
     # the task's python, not srun (whose command line holds the same words after 'srun')
     subprocess.run(['pkill', '-KILL', '-f', f'^[^ ]*python -u -m submitit.core._submit {log_dir}'],
                    check=True)
-    wait_until(job.done, 180, 'submitit to see the job end')
+    # forced: submitit's own look at accounting waits longer the longer the job has run
+    wait_until(lambda: job.done(force_check=True), 180, 'submitit to see the job end')
     assert job.state == 'FAILED'
     with pytest.raises(submitit.core.utils.UncompletedJobError):
         job.result()
