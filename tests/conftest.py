@@ -1,4 +1,6 @@
-"""Shared fixtures: small generated scenes and a helper that runs the real command lines."""
+"""Shared fixtures: small generated scenes and a helper that runs the real command lines; how
+the suite shares the machine's cores between pytest-xdist's workers, and the time each tier
+took."""
 from __future__ import annotations
 
 import collections
@@ -12,9 +14,71 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 CPU_CONFIG = str(REPO / 'configs' / 'solov2_r18_scenes_cpu.py')
+# make test's whole suite on the developer's machine; a machine of our kind was measured up to
+# 4x slower, and CI gives set-up and tests 90 minutes
+BUDGET_MINUTES = 12
+
+
+def _share_the_cores() -> None:
+    """Under pytest-xdist each worker, and every command line it starts, gets its share of the
+    cores as torch threads (one each with two workers on two cores), so that two trainings side
+    by side do not fight over the same cores."""
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    if workers > 1:
+        threads = max(1, len(os.sched_getaffinity(0)) // workers)
+        os.environ['OMP_NUM_THREADS'] = str(threads)
+        torch.set_num_threads(threads)
+
+
+_share_the_cores()
+
+
+def _tier(keywords) -> str:
+    return 'slurm' if 'slurm' in keywords else 'slow' if 'slow' in keywords else 'fast'
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """The Slurm tests run in one worker (the local cluster is started once), and the slow
+    tiers are handed out first, so that no long test starts last while the other worker idles."""
+    for item in items:
+        if _tier(item.keywords) == 'slurm':
+            item.add_marker(pytest.mark.xdist_group('slurm'))
+    order = {'slurm': 0, 'slow': 1, 'fast': 2}
+    items.sort(key=lambda item: order[_tier(item.keywords)])  # stable: files stay in order
+
+
+_tier_seconds: Dict[str, float] = collections.Counter()
+_tier_tests: Dict[str, int] = collections.Counter()
+_session_start = time.monotonic()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    tier = _tier(report.keywords)
+    _tier_seconds[tier] += report.duration
+    _tier_tests[tier] += report.when == 'call'
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The time each tier's tests took (added up over the workers) and the suite's wall time
+    against the budget."""
+    if not _tier_tests:
+        return
+    wall = time.monotonic() - _session_start
+    workers = os.environ.get('PYTEST_XDIST_WORKER_COUNT') or getattr(
+        terminalreporter.config.option, 'numprocesses', None) or 1
+    write = terminalreporter.write_line
+    terminalreporter.section('time per tier')
+    for tier in ('fast', 'slow', 'slurm'):
+        if _tier_tests[tier]:
+            write(f'{tier}: {_tier_tests[tier]} tests, {_tier_seconds[tier]:.0f} s of test time')
+    within = 'within' if wall <= 60 * BUDGET_MINUTES else 'OVER'
+    write(f'wall time {wall // 60:.0f} min {wall % 60:.0f} s with {workers} worker(s): {within} '
+          f'the {BUDGET_MINUTES}-minute budget of the whole suite (tests/conftest.py)')
 
 
 @pytest.fixture(scope='session')
