@@ -3,7 +3,8 @@ bound, per seed, on the demo's scenes.
 
     python benchmarks/freesolo_seeds.py --out work_dirs/seeds [--seeds 0 1 2]
         [--config configs/freesolo_mobilenetv2_scenes_cpu.py]
-        [--supervised configs/solov2_mobilenetv2_scenes_cpu.py] [--cfg-options k=v ...]
+        [--supervised configs/solov2_mobilenetv2_scenes_cpu.py] [--rounds 2]
+        [--num-train 256] [--num-val 48] [--cfg-options k=v ...]
 
 Seeds change the data order and the initialisation of the heads (``randomness.seed``), not the
 data: the scenes (256 train, 48 val) and Free Mask's labels are made once and shared. Each seed
@@ -32,8 +33,6 @@ from mmfreesolo.evaluation.reporting import REPORTED_METRICS as METRICS  # noqa:
 from mmfreesolo.evaluation.reporting import format_table  # noqa: E402
 from mmfreesolo.scenes import generate_scenes  # noqa: E402
 
-STAGES = ['free_mask', 'round_1', 'round_2']
-
 
 class Collapsed(Exception):
     """A run that MaskCollapseHook stopped: its seed is counted, not scored."""
@@ -53,7 +52,7 @@ def run(args, env, log):
         sys.exit(f'{" ".join(args)} failed (exit {proc.returncode}); see {log}')
 
 
-def self_training(seed, out, env, config, cfg_options):
+def self_training(seed, out, env, config, rounds, cfg_options):
     """The seed's summary.json stages, keyed by stage name; :class:`Collapsed` if its masks
     collapsed (recorded in ``collapsed.txt``, read back as such)."""
     work = osp.join(out, f'seed_{seed}', 'self_train')
@@ -64,7 +63,7 @@ def self_training(seed, out, env, config, cfg_options):
             raise Collapsed(f.read())
     if not osp.isfile(summary):
         try:
-            run(['tools/self_train.py', config, '--rounds', '2', '--work-dir', work,
+            run(['tools/self_train.py', config, '--rounds', str(rounds), '--work-dir', work,
                  '--cfg-options', f'randomness.seed={seed}'] + cfg_options, env,
                 osp.join(out, f'seed_{seed}', 'self_train.log'))
         except Collapsed as e:
@@ -111,6 +110,7 @@ def main():
     parser.add_argument('--config', default='configs/freesolo_mobilenetv2_scenes_cpu.py')
     parser.add_argument('--supervised', default='configs/solov2_mobilenetv2_scenes_cpu.py',
                         help="'none' to skip the upper bound")
+    parser.add_argument('--rounds', type=int, default=2)
     parser.add_argument('--num-train', type=int, default=256)
     parser.add_argument('--num-val', type=int, default=48)
     parser.add_argument('--cfg-options', nargs='*', default=[],
@@ -118,6 +118,7 @@ def main():
     args = parser.parse_args()
 
     out = osp.abspath(args.out)
+    stage_names = ['free_mask'] + [f'round_{r}' for r in range(1, args.rounds + 1)]
     scenes = osp.join(out, 'scenes')
     if not osp.isfile(osp.join(scenes, 'annotations', 'instances_val.json')):
         generate_scenes(scenes, args.num_train, args.num_val)
@@ -128,7 +129,8 @@ def main():
         os.makedirs(osp.join(out, f'seed_{seed}'), exist_ok=True)
         start = time.time()
         try:
-            stages[seed] = self_training(seed, out, env, args.config, args.cfg_options)
+            stages[seed] = self_training(seed, out, env, args.config, args.rounds,
+                                         args.cfg_options)
         except Collapsed as e:
             collapsed[seed] = str(e)
             print(f'seed {seed}: stopped, {e}', flush=True)
@@ -141,9 +143,8 @@ def main():
     # then each round's own (the last round labels nothing)
     per_scene = {}
     for seed, by_stage in stages.items():
-        handed = [by_stage['round_1']['num_masks_used'],
-                  by_stage['round_1'].get('labels_made', {}).get('num_masks'), None]
-        per_scene[seed] = [m / args.num_train if m is not None else None for m in handed]
+        handed = [by_stage[f'round_{r}']['num_masks_used'] for r in range(1, args.rounds + 1)]
+        per_scene[seed] = [m / args.num_train for m in handed] + [None]
 
     seeds = [s for s in args.seeds if s in stages]
     if collapsed:
@@ -152,7 +153,7 @@ def main():
     if not seeds:
         sys.exit('no seed trained to the end')
     rows = []
-    for i, name in enumerate(STAGES):
+    for i, name in enumerate(stage_names):
         vals = [stages[s][name]['val'] for s in seeds]
         rows.append([name] + [spread([v.get(k) for v in vals]) for k, _ in METRICS]
                     + [spread([per_scene[s][i] for s in seeds])])
@@ -168,21 +169,21 @@ def main():
     for key, label in (('segm_mAP', 'mask AP'), ('segm_mAP_50', 'mask AP50'),
                        ('bbox_mAP', 'box AP')):
         held = [all(stages[s][a]['val'][key] < stages[s][b]['val'][key]
-                    for a, b in zip(STAGES, STAGES[1:])) for s in seeds]
-        print(f'Free Mask < round 1 < round 2 on {label}: '
+                    for a, b in zip(stage_names, stage_names[1:])) for s in seeds]
+        print(f'{" < ".join(stage_names)} on {label}: '
               + ', '.join(f'seed {s} {"yes" if h else "NO"}' for s, h in zip(seeds, held)))
     # a step is told from seed noise when it exceeds the spread of the stage it reaches
     for key, label in (('segm_mAP', 'mask AP'), ('segm_mAP_50', 'mask AP50')):
-        for a, b in zip(STAGES, STAGES[1:]):
+        for a, b in zip(stage_names, stage_names[1:]):
             reached = [stages[s][b]['val'][key] for s in seeds]
             noise = max(reached) - min(reached)
             steps = [stages[s][b]['val'][key] - stages[s][a]['val'][key] for s in seeds]
             print(f'{b} - {a} on {label} vs {b}\'s spread {noise:.3f}: ' + ', '.join(
                 f'seed {s} {d:+.3f} {"yes" if d > noise else "NO"}' for s, d in zip(seeds, steps)))
     if upper:
-        ratios = [stages[s]['round_2']['val']['segm_mAP'] / upper[s]['segm_mAP']
+        ratios = [stages[s][stage_names[-1]]['val']['segm_mAP'] / upper[s]['segm_mAP']
                   for s in seeds if upper[s].get('segm_mAP')]
-        print(f'round 2 / supervised mask AP: {spread(ratios)}')
+        print(f'{stage_names[-1]} / supervised mask AP: {spread(ratios)}')
 
 
 if __name__ == '__main__':
