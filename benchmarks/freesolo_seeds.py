@@ -139,8 +139,8 @@ def main():
         seconds[seed] = time.time() - start
         print(f'seed {seed}: {seconds[seed]:.0f} s (0 when read back)', flush=True)
 
-    # per stage, the labels the next round trains on: Free Mask's above round 1's min_score,
-    # then each round's own (the last round labels nothing)
+    # per stage, the labels the next round trains on (those above that round's min_score); the
+    # last round labels nothing
     per_scene = {}
     for seed, by_stage in stages.items():
         handed = [by_stage[f'round_{r}']['num_masks_used'] for r in range(1, args.rounds + 1)]

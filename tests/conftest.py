@@ -69,8 +69,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if not _tier_tests:
         return
     wall = time.monotonic() - _session_start
-    workers = os.environ.get('PYTEST_XDIST_WORKER_COUNT') or getattr(
-        terminalreporter.config.option, 'numprocesses', None) or 1
+    workers = terminalreporter.config.getoption('numprocesses', None) or 1
     write = terminalreporter.write_line
     terminalreporter.section('time per tier')
     for tier in ('fast', 'slow', 'slurm'):
