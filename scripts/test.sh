@@ -10,7 +10,7 @@ cd "$ROOT"
 PY="$ROOT/.venv/bin/python"
 "$PY" -m flake8 mmfreesolo tools tests benchmarks configs || exit 1
 "$PY" -m isort --check-only --diff mmfreesolo tools tests benchmarks || exit 1
-"$PY" -m pytest tests -m "" -n 2 --dist loadgroup --durations=25 "$@"
+"$PY" -m pytest tests -m "" -n 2 --dist loadgroup --no-loadscope-reorder --durations=25 "$@"
 rc=$?
 [ "$rc" -eq 5 ] && { echo "no tests were selected"; exit 0; }
 exit "$rc"
