@@ -44,7 +44,8 @@ model = dict(
     score_thr=0.7,
     emb_dim=0,  # the release writes 128-d embeddings for a loss it multiplies by zero
     upsampling='stretch',  # the valid cell grid resized straight to the image
-    filters='release')  # mean occupied row > 0.2 H, occupied columns < 0.95 W
+    filters='release',  # mean occupied row > 0.2 H, occupied columns < 0.95 W
+    pad_inputs=False)  # each image's backbone pass sees only its own pixels, as in the release
 
 # tools/free_mask.py reads images itself (so that bad files are skipped, not fatal) and applies
 # this pipeline without its loading steps.

@@ -1,12 +1,12 @@
 """A slow, straightforward Free Mask: one image, one query at a time, float64 numpy.
 
-A reading of the release's algorithm as ../shared/FREESOLO.md states it ("Free Mask"), written
+A reading of the release's algorithm as docs/method.md states it ("Free Mask"), written
 independently of the batched implementation and sharing no code with it:
 
 1. keys: every feature location, L2-normalised;
-2. queries: the key map resized by scale factor s (output floor(h s) x floor(w s), each output
-   cell sampled at (i + 0.5) / s - 0.5 in the input, bilinear, edges clamped), flattened,
-   concatenated over the scales, L2-normalised;
+2. queries: the raw (not normalised) feature map resized by scale factor s (output
+   floor(h s) x floor(w s), each output cell sampled at (i + 0.5) / s - 0.5 in the input,
+   bilinear, edges clamped), each query vector then L2-normalised on its own;
 3. per query: cosine similarity with every key, min-max normalised (soft mask), >= 0.5 (binary
    mask), dropped with fewer than ``min_cells`` cells, maskness = mean soft value over the
    binary mask;
@@ -113,7 +113,7 @@ def free_mask_reference(feature, ori_shape, query_scales=(1.0, 0.5, 0.25), mask_
     for s in query_scales:
         if math.floor(h * s) < 1 or math.floor(w * s) < 1:
             continue
-        resized = resize_by_scale_factor(keys, s)
+        resized = resize_by_scale_factor(feature, s)
         for y in range(resized.shape[1]):
             for x in range(resized.shape[2]):
                 q = resized[:, y, x]

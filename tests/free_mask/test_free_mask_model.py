@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmdet.structures import DetDataSample
 from mmengine.dataset import pseudo_collate
 
 from conftest import REPO
@@ -63,27 +64,54 @@ def model_and_items(request, images):
     return model, cfg, [dataset[i] for i in order]
 
 
+def reference_params(cfg):
+    params = {k: cfg.model[k] for k in ('query_scales', 'mask_thr', 'min_cells', 'max_per_img',
+                                        'min_center_y', 'max_width_ratio', 'score_thr',
+                                        'emb_dim')}
+    return dict(params, sigma=cfg.model.nms_sigma)
+
+
 def reference_of(model, cfg, items):
-    """Reference results of each item, from its own (unpadded) feature cells of the batch."""
+    """Reference results of each item: from the image's own feature cells of the padded batch
+    when the model pads its inputs, else from the backbone run on the image alone, unpadded."""
     data = model.data_preprocessor(pseudo_collate([i['sample'] for i in items]), False)
     with torch.no_grad():
         features = model.extract_feat(data['inputs'])
     stride = data['inputs'].shape[-1] / features.shape[-1]
-    params = {k: cfg.model[k] for k in ('query_scales', 'mask_thr', 'min_cells', 'max_per_img',
-                                        'min_center_y', 'max_width_ratio', 'score_thr',
-                                        'emb_dim')}
     refs = []
-    for feature, sample in zip(features, data['data_samples']):
-        h = math.ceil(sample.img_shape[0] / stride)
-        w = math.ceil(sample.img_shape[1] / stride)
-        refs.append(free_mask_reference(feature[:, :h, :w].double().numpy(), sample.ori_shape,
-                                        sigma=cfg.model.nms_sigma, **params))
+    for image, feature, sample in zip(data['inputs'], features, data['data_samples']):
+        h, w = sample.img_shape
+        if model.pad_inputs:
+            feature = feature[:, :math.ceil(h / stride), :math.ceil(w / stride)]
+        else:
+            with torch.no_grad():
+                feature = model.extract_feat(image[None, :, :h, :w])[0]
+        refs.append(free_mask_reference(feature.double().numpy(), sample.ori_shape,
+                                        **reference_params(cfg)))
     return refs, data['data_samples']
 
 
+def assert_equal_to_reference(pred, ref):
+    """The batched path's instances against the reference's list; how many were compared."""
+    assert len(pred) == len(ref), (len(pred), [r['score'] for r in ref])
+    for k, r in enumerate(ref):
+        mask = pred.masks[k].numpy()
+        assert mask.shape == r['mask'].shape
+        # float32 against float64: a pixel may flip where the soft mask is 0.5
+        assert (mask != r['mask']).mean() < 0.002
+        assert float(pred.scores[k]) == pytest.approx(r['score'], abs=1e-4)
+        np.testing.assert_allclose(pred.embeddings[k].numpy(), r['emb'], atol=1e-4)
+        ys, xs = np.nonzero(mask)
+        assert pred.bboxes[k].tolist() == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+    return len(ref)
+
+
+@pytest.mark.parametrize('pad_inputs', [False, True], ids=['unpadded', 'padded'])
 @pytest.mark.parametrize('batch_size', [1, 3])
-def test_batched_path_equals_the_reference(model_and_items, batch_size):
+def test_batched_path_equals_the_reference(model_and_items, batch_size, pad_inputs,
+                                           monkeypatch):
     model, cfg, items = model_and_items
+    monkeypatch.setattr(model, 'pad_inputs', pad_inputs)
     compared, padded = 0, 0
     for start in range(0, len(items), batch_size):
         batch = items[start:start + batch_size]
@@ -93,27 +121,49 @@ def test_batched_path_equals_the_reference(model_and_items, batch_size):
         for out, ref, item, sample in zip(outputs, refs, batch, samples):
             assert any(v % 32 for v in sample.img_shape), 'an odd network input size'
             padded += tuple(sample.img_shape) != tuple(sample.batch_input_shape)
-            pred = out.pred_instances
             assert tuple(out.ori_shape) == item['shape']
-            assert len(pred) == len(ref), (len(pred), [r['score'] for r in ref])
-            for k, r in enumerate(ref):
-                mask = pred.masks[k].numpy()
-                assert mask.shape == r['mask'].shape
-                # float32 against float64: a pixel may flip where the soft mask is 0.5
-                assert (mask != r['mask']).mean() < 0.002
-                assert float(pred.scores[k]) == pytest.approx(r['score'], abs=1e-4)
-                np.testing.assert_allclose(pred.embeddings[k].numpy(), r['emb'], atol=1e-4)
-                ys, xs = np.nonzero(mask)
-                assert pred.bboxes[k].tolist() == [xs.min(), ys.min(), xs.max() + 1,
-                                                   ys.max() + 1]
-                compared += 1
+            compared += assert_equal_to_reference(out.pred_instances, ref)
     assert compared >= 12, 'the images should give masks to compare'
-    if batch_size > 1:
-        assert padded >= 2, 'batches must pad some images'
+    assert padded >= (2 if batch_size > 1 else 0), 'batches must pad some images'
+
+
+def test_queries_are_resized_from_the_raw_features():
+    """Feature vectors whose norms vary 100x: averaging raw vectors (the release) and averaging
+    unit vectors give different 0.5 and 0.25 queries, so different masks and scores; the
+    batched path must give the reference's."""
+    generator = torch.Generator().manual_seed(3)
+    h, w, c = 11, 14, 16
+    norms = torch.logspace(0, 2, h * w)[torch.randperm(h * w, generator=generator)]
+    directions = torch.randn(c, h * w, generator=generator) + 2.0  # correlated, as real ones
+    feature = (torch.nn.functional.normalize(directions, dim=0) * norms).view(c, h, w)
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.update(backbone_checkpoint=None, score_thr=0.0, filters='release', emb_dim=128,
+                     min_center_y=0.0, max_width_ratio=1.01)  # every kept mask compared
+    model = build_free_mask(cfg)
+    keys = torch.nn.functional.normalize(feature, dim=0)
+    assert (model.queries(feature) - model.queries(keys)).abs().max() > 0.05, \
+        'the two orders must differ on this map'
+    sample = DetDataSample(metainfo=dict(img_shape=(h * 32, w * 32), ori_shape=(150, 190)))
+    pred = model.predict_from_features(feature[None], (h * 32, w * 32), [sample])[0]
+    ref = free_mask_reference(feature.double().numpy(), (150, 190), **reference_params(cfg))
+    assert assert_equal_to_reference(pred.pred_instances, ref) >= 10
+
+
+def test_unpadded_batches_equal_one_image_at_a_time(model_and_items):
+    model, _, items = model_and_items
+    assert not model.pad_inputs, 'the configs run the release: each image alone'
+    with torch.no_grad():
+        together = model.test_step(pseudo_collate([i['sample'] for i in items[:3]]))
+        alone = [model.test_step(pseudo_collate([i['sample']]))[0] for i in items[:3]]
+    assert len({tuple(s.img_shape) for s in together}) > 1, 'mixed sizes expected'
+    for a, b in zip(together, alone):
+        assert torch.equal(a.pred_instances.masks, b.pred_instances.masks)
+        assert torch.equal(a.pred_instances.scores, b.pred_instances.scores)
 
 
 def test_padded_cells_are_never_keys_or_queries(model_and_items, monkeypatch):
     model, _, items = model_and_items
+    monkeypatch.setattr(model, 'pad_inputs', True)
     data = pseudo_collate([i['sample'] for i in items[:3]])
     with torch.no_grad():
         clean = model.test_step(data)
@@ -143,10 +193,10 @@ def test_query_sizes_are_the_scale_factor_floor():
     cfg = Config.fromfile(CONFIG)
     cfg.model.backbone_checkpoint = None
     model = build_free_mask(cfg)
-    keys = torch.nn.functional.normalize(torch.rand(4, 7, 5), dim=0)
-    assert model.queries(keys).shape == (35 + 6 + 1, 4)
+    feature = torch.rand(4, 7, 5)
+    assert model.queries(feature).shape == (35 + 6 + 1, 4)
     # a map of one row keeps only the scales that leave a row
-    assert model.queries(keys[:, :1]).shape == (5, 4)
+    assert model.queries(feature[:, :1]).shape == (5, 4)
 
 
 def masks_model(**options):
@@ -211,7 +261,7 @@ def test_post_backbone_runs_in_fp32_under_autocast(model_and_items):
             mixed = model.test_step(pseudo_collate([i['sample'] for i in items[:2]]))
     finally:
         del model.predict_from_features
-    assert seen == [(torch.float32, False)]
+    assert seen and set(seen) == {(torch.float32, False)}
     for a, b in zip(plain, mixed):
         assert a.pred_instances.masks.shape[1:] == b.pred_instances.masks.shape[1:]
         assert b.pred_instances.scores.dtype == torch.float32

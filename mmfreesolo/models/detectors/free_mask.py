@@ -1,16 +1,16 @@
 """Free Mask: coarse object masks from the dense features of a frozen, self-supervised backbone.
 
-Every feature location, L2-normalised, is a key; the key map resized by each query scale gives
-the queries. The cosine similarity of a query with all keys, min-max normalised, is that query's
-soft mask; masks are scored by their maskness, de-duplicated with Matrix NMS at feature
-resolution, and only the survivors are upsampled to the original image and filtered. Every step
-is the authors' release by default (../shared FREESOLO.md, "Free Mask"); two departures are
-options, off in the COCO configs.
+Every feature location, L2-normalised, is a key; the raw feature map resized by each query scale,
+then L2-normalised, gives the queries. The cosine similarity of a query with all keys, min-max
+normalised, is that query's soft mask; masks are scored by their maskness, de-duplicated with
+Matrix NMS at feature resolution, and only the survivors are upsampled to the original image and
+filtered. Every step is the authors' release by default (docs/method.md, "Free Mask"); the
+departures are options, off in the COCO configs.
 """
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +31,13 @@ UPSAMPLINGS = ('stretch', 'cells')
 FILTERS = ('release', 'tight')
 
 
+def feature_stride(input_size: Tuple[int, int], feature_size: Tuple[int, int]) -> int:
+    """Input pixels per feature cell of a backbone whose strides are powers of two, from an
+    (H, W) input, padded or not, and its (h, w) feature map (h = ceil(H / stride))."""
+    ratio = max(input_size[0] / feature_size[0], input_size[1] / feature_size[1])
+    return 2**math.ceil(math.log2(ratio) - 1e-9)
+
+
 @MODELS.register_module()
 class FreeMask(BaseDetector):
     """Training-free class-agnostic mask generator (FreeSOLO's first stage).
@@ -40,9 +47,9 @@ class FreeMask(BaseDetector):
         backbone_checkpoint: DenseCL / MoCo / torchvision-style weights loaded strictly into the
             backbone by :meth:`init_weights` (a path, or ``package://<module>/<file>``).
         feature_index: which of the backbone's outputs is the feature map (keys and queries).
-        query_scales: queries are the key map resized by each of these factors
-            (``interpolate(scale_factor=s)``: floor(h s) x floor(w s), sampled at 1 / s); a scale
-            that leaves no row or column on a small map gives no queries.
+        query_scales: queries are the raw feature map resized by each of these factors
+            (``interpolate(scale_factor=s)``: floor(h s) x floor(w s), sampled at 1 / s), then
+            L2-normalised; a scale that leaves no row or column on a small map gives no queries.
         mask_thr: soft-mask threshold of the binary masks, at feature and at image resolution.
         min_cells: masks with fewer foreground feature cells are dropped.
         nms_kernel, nms_sigma: Matrix NMS decay ('gaussian' or 'linear').
@@ -61,6 +68,10 @@ class FreeMask(BaseDetector):
         filters: 'release': the two shape rules above; 'tight': the pixel-weighted centre of
             mass must be >= min_center_y x H and the box's span < max_width_ratio x W (drops
             fragmented masks whose pieces span the image).
+        pad_inputs: False (the release): the backbone sees each image alone, unpadded; a batch
+            is split into groups of images of the same size, each cropped to that size. True:
+            the padded batch goes through the backbone at once (one pass for images of mixed
+            sizes; the features near an image's bottom and right edges then see the padding).
     """
 
     def __init__(self,
@@ -80,6 +91,7 @@ class FreeMask(BaseDetector):
                  emb_dim: int = 0,
                  upsampling: str = 'stretch',
                  filters: str = 'release',
+                 pad_inputs: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if upsampling not in UPSAMPLINGS:
@@ -101,6 +113,7 @@ class FreeMask(BaseDetector):
         self.emb_dim = emb_dim
         self.upsampling = upsampling
         self.filters = filters
+        self.pad_inputs = pad_inputs
         self.requires_grad_(False)
 
     def init_weights(self) -> None:
@@ -138,19 +151,35 @@ class FreeMask(BaseDetector):
         Under autocast (``--amp``) only the backbone runs in low precision: similarities,
         min-max normalisation and NMS compare close values and run in fp32, as in the release.
         """
-        features = self.extract_feat(batch_inputs)
-        with torch.autocast(features.device.type, enabled=False):
-            return self.predict_from_features(features.float(), batch_inputs.shape[-2:],
-                                              batch_data_samples, rescale)
+        if self.pad_inputs:
+            groups = [(batch_inputs, batch_data_samples)]
+        else:
+            groups = self.unpadded_groups(batch_inputs, batch_data_samples)
+        for inputs, samples in groups:
+            features = self.extract_feat(inputs)
+            with torch.autocast(features.device.type, enabled=False):
+                self.predict_from_features(features.float(), inputs.shape[-2:], samples, rescale)
+        return batch_data_samples
+
+    @staticmethod
+    def unpadded_groups(batch_inputs: Tensor,
+                        batch_data_samples: SampleList) -> List[Tuple[Tensor, SampleList]]:
+        """Split a padded (B, 3, H, W) batch into groups of images of one ``img_shape`` (h, w):
+        each group's (b, 3, h, w) inputs, cropped to that shape, and its samples."""
+        shapes: Dict[Tuple[int, int], List[int]] = {}
+        for i, sample in enumerate(batch_data_samples):
+            shapes.setdefault(tuple(sample.img_shape[:2]), []).append(i)
+        return [(batch_inputs[indices, :, :h, :w], [batch_data_samples[i] for i in indices])
+                for (h, w), indices in shapes.items()]
 
     def predict_from_features(self, features: Tensor, input_size: Tuple[int, int],
                               batch_data_samples: SampleList,
                               rescale: bool = True) -> SampleList:
-        """Everything after the backbone: (B, C, h, w) features of (H, W) padded inputs ->
-        ``pred_instances`` of each sample (see :meth:`predict`)."""
-        stride = input_size[-1] / features.shape[-1]
+        """Everything after the backbone: (B, C, h, w) features of (H, W) inputs, padded or
+        not -> ``pred_instances`` of each sample (see :meth:`predict`)."""
+        stride = feature_stride(input_size, features.shape[-2:])
         for feature, sample in zip(features, batch_data_samples):
-            img_h, img_w = sample.img_shape
+            img_h, img_w = sample.img_shape[:2]
             # padded cells (beyond the image) are never keys nor queries
             valid_h = min(features.shape[-2], math.ceil(img_h / stride))
             valid_w = min(features.shape[-1], math.ceil(img_w / stride))
@@ -161,16 +190,20 @@ class FreeMask(BaseDetector):
             sample.pred_instances = self.image_masks(*coarse, stride, scale, out_shape)
         return batch_data_samples
 
-    def queries(self, keys: Tensor) -> Tensor:
-        """(C, h, w) L2-normalised key map -> (Q, C) L2-normalised queries of all scales."""
-        c, h, w = keys.shape
+    def queries(self, feature: Tensor) -> Tensor:
+        """(C, h, w) raw feature map -> (Q, C) L2-normalised queries of all scales.
+
+        The raw map is resized, not the keys: bilinear averaging of raw vectors weighs each
+        cell by its norm, as the release does; averaging unit vectors would weigh all alike.
+        """
+        c, h, w = feature.shape
         queries = [
-            F.interpolate(keys[None], scale_factor=s, mode='bilinear',
+            F.interpolate(feature[None], scale_factor=s, mode='bilinear',
                           align_corners=False)[0].flatten(1).t()
             for s in self.query_scales if math.floor(h * s) >= 1 and math.floor(w * s) >= 1
         ]
         if not queries:
-            return keys.new_zeros((0, c))
+            return feature.new_zeros((0, c))
         return F.normalize(torch.cat(queries), dim=1)
 
     def feature_masks(self, feature: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
@@ -186,7 +219,7 @@ class FreeMask(BaseDetector):
         """
         c, h, w = feature.shape
         keys = F.normalize(feature, dim=0)                                # (C, h, w)
-        queries = self.queries(keys)                                      # (Q, C)
+        queries = self.queries(feature)                                   # (Q, C)
         similarity = queries @ keys.flatten(1)                            # (Q, hw)
         low = similarity.min(dim=1, keepdim=True).values
         high = similarity.max(dim=1, keepdim=True).values
