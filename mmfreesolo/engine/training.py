@@ -9,7 +9,7 @@ from typing import Optional
 import torch
 from mmengine.config import Config
 from mmengine.model import is_model_wrapper
-from mmengine.registry import RUNNERS
+from mmengine.registry import RUNNERS, DefaultScope
 from mmengine.runner import Runner, find_latest_checkpoint
 
 from ..adaptations import finish_distributed
@@ -19,8 +19,15 @@ from ..fileio.configs import check_dataset_files, load_config
 
 
 def build_runner(cfg: Config) -> Runner:
-    """The config's Runner (its ``runner_type`` if it names one)."""
-    return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    """The config's Runner (its ``runner_type`` if it names one).
+
+    The type is looked up in the config's ``default_scope`` (mmdet's registry holds this
+    package's runners), whatever scope the process had set up before, or none.
+    """
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
+        return RUNNERS.build(cfg)
 
 
 def latest_checkpoint(work_dir: str) -> Optional[str]:

@@ -2,13 +2,28 @@
 the log file; TrainingProgressHook counts the iterations left; self_training.labelling sets the
 hook that labels between rounds."""
 import logging
+from collections import OrderedDict
 from types import SimpleNamespace
 
 from mmengine.config import Config
 from mmengine.logging import MMLogger
+from mmengine.registry import DefaultScope
 
+from conftest import REPO
 from mmfreesolo.engine import StageLogRunner, TrainingProgressHook
 from mmfreesolo.engine.self_training import SelfTraining
+from mmfreesolo.engine.training import build_runner
+from mmfreesolo.fileio.configs import load_config
+
+
+def test_stage_log_runner_is_found_in_a_process_without_a_scope(tmp_path, monkeypatch):
+    """A resumed demo builds round 1's runner first, before anything set mmdet's scope up."""
+    monkeypatch.setattr(DefaultScope, '_instance_dict', OrderedDict())
+    assert DefaultScope.get_current_instance() is None
+    cfg = load_config(str(REPO / 'configs/freesolo_mobilenetv2_scenes_cpu.py'))
+    cfg.update(runner_type='StageLogRunner', work_dir=str(tmp_path), load_from=None)
+    cfg.model.backbone.init_cfg = None
+    assert type(build_runner(cfg)) is StageLogRunner
 
 
 def test_stage_log_runner_console_passes_warnings_only(tmp_path):
