@@ -6,10 +6,9 @@
 #       --images data/scenes/train --out data/scenes/annotations/free_mask_train.json
 #
 # tools/self_train.py with configs/freesolo_r18_densecl_scenes_cpu.py pretrains first and passes
-# the backbone itself. Input size, score threshold and filters as the MobileNetV2 config. The
-# feature map, by benchmarks/densecl_pretraining.py (3 pretraining seeds, 48 val scenes, mask AP
-# median (min-max) after 400 iterations): stride 16 (third stage) 0.113 (0.106-0.126), stride 32
-# (fourth, the one DenseCL's loss sees) 0.016 (0.012-0.016).
+# the backbone itself. Input size, score threshold and filters as the MobileNetV2 config. It reads
+# the third stage (stride 16), not the fourth that DenseCL's loss sees: the fourth's masks score
+# a small fraction of the third's (docs/benchmarks.md, "DenseCL pretraining on the scenes").
 _base_ = './freemask_mobilenetv2_scenes_cpu.py'
 
 model = dict(

@@ -5,16 +5,8 @@
 #   python tools/pretrain.py configs/pretrain/densecl_r18_scenes_cpu.py \
 #       --work-dir work_dirs/densecl_r18_scenes
 #
-# Measured with benchmarks/densecl_pretraining.py --seeds 0 1 2 --iters 400 --eval-every 100
-# --stages 2 3 (256 train scenes, Free Mask on the 48 val scenes; mask AP / AP50 / AR@100,
-# median (min-max) over pretraining seeds; 7.4-8.7 min per seed at one thread):
-#   ImageNet MobileNetV2 (supervised):             0.057 / 0.181 / 0.090
-#   ResNet-18, random weights, stride 16:          0.049 (0.048-0.056) / 0.125 / 0.064
-#   this config, checkpoints of its 400 iterations, Free Mask from stride 16:
-#     100: 0.081 (0.081-0.083) / 0.182 / 0.114     200: 0.089 (0.083-0.111) / 0.208 / 0.115
-#     300: 0.104 (0.103-0.123) / 0.231 / 0.132     400: 0.113 (0.106-0.126) / 0.259 / 0.142
-#   the same, Free Mask from stride 32 (the stage the dense loss trains): 0.016 (0.012-0.016)
-# AP still rises at 400 iterations; 400 keep the demo's pretraining at minutes.
+# 400 iterations keep the demo's pretraining at minutes; Free Mask's AP from it still rises at
+# 400 (docs/benchmarks.md, "DenseCL pretraining on the scenes").
 _base_ = './densecl_r50_coco.py'
 
 data_root = '{{$MMFREESOLO_SCENES:data/scenes/}}'
