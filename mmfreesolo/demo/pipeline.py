@@ -72,6 +72,28 @@ def ap_table(summary: dict) -> List[dict]:
             for s in summary['stages']]
 
 
+def stage_verdicts(rows: Sequence[dict]) -> List[str]:
+    """One line per stage after the first: whether it improved on the stage before it, on mask
+    AP and mask AP50 ('improved': both higher; 'worse': both lower; else 'mixed')."""
+    lines = []
+    for before, after in zip(rows, rows[1:]):
+        gains = [after[k] - before[k] for k in ('mask AP', 'mask AP50')
+                 if after[k] is not None and before[k] is not None]
+        if len(gains) < 2:
+            lines.append(f'{after["stage"]} not scored: no comparison with {before["stage"]}')
+            continue
+        if all(g > 0 for g in gains):
+            verdict = 'improved on'
+        elif all(g < 0 for g in gains):
+            verdict = 'WORSE than'
+        else:
+            verdict = 'mixed against'
+        lines.append(f'{after["stage"]} {verdict} {before["stage"]}: ' + ', '.join(
+            f'{k} {format_value(after[k])} vs {format_value(before[k])}'
+            for k in ('mask AP', 'mask AP50')))
+    return lines
+
+
 def format_markdown(rows: Sequence[dict]) -> str:
     return format_table(['stage'] + [name for _, name in REPORTED_METRICS],
                         [[row['stage']] + [format_value(row[name]) for _, name in REPORTED_METRICS]
@@ -120,6 +142,7 @@ class DemoPipeline:
         with open(osp.join(self.out_dir, 'ap_table.md'), 'w') as f:
             f.write(table)
         print('\nclass-agnostic AP on the val scenes, per stage:\n' + table, flush=True)
+        print('\n'.join(stage_verdicts(rows[:len(summary['stages'])])), flush=True)
         if bound and bound.get('mask AP'):
             last = summary['stages'][-1]['val']['segm_mAP']
             print(f'{STAGE_TITLES.get(summary["stages"][-1]["stage"])} / {SUPERVISED}, mask AP: '

@@ -123,6 +123,10 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
     assert f'{rows[2]["mask AP"]:.3f}' in table[4]
     assert table[-1].startswith('| supervised upper bound |') and '| - | - |' in table[-1]
     assert 'class-agnostic AP on the val scenes' in result.stdout and table[-1] in result.stdout
+    for stage in (1, 2):  # each stage of the pipeline says whether it improved on the one before
+        assert re.search(rf'{rows[stage]["stage"]} (improved on|WORSE than|mixed against) '
+                         rf'{rows[stage - 1]["stage"]}: mask AP {rows[stage]["mask AP"]:.3f} vs '
+                         rf'{rows[stage - 1]["mask AP"]:.3f}', result.stdout), stage
     assert re.search(r'== round 2 of 2', result.stdout), 'progress is shown'
     assert len(re.findall(r'30/30, [\d.]+ task/s, elapsed: \d+s, ETA:', result.stdout)) >= 2
     for detail in ('Config:', 'Hooks will be executed', 'Iter(train)'):
