@@ -1,7 +1,8 @@
 """mmfreesolo: FreeSOLO (CVPR 2022) as an MMDetection 3.x plugin.
 
-The OpenMMLab stack is installed by ``scripts/setup.sh`` (torch and mmcv need care that pip's
-resolver cannot give); ``install_requires`` names it so that pip checks it.
+``make setup`` (scripts/setup.sh) installs the pinned OpenMMLab stack into a new venv (torch and
+mmcv need care that pip's resolver cannot give); in an existing OpenMMLab environment
+``pip install -v -e .`` checks the stack against ``install_requires`` (docs/install.md).
 """
 from setuptools import find_packages, setup
 
@@ -9,6 +10,7 @@ setup(
     name='mmfreesolo',
     version='0.1.0',
     description='FreeSOLO: unsupervised instance segmentation as an MMDetection plugin',
+    license='Apache-2.0',
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     python_requires='>=3.9',
@@ -27,5 +29,7 @@ setup(
         'opencv-python',
         'submitit',
     ],
+    # tools/pretrain.py (DenseCL); the demo's photos
+    extras_require={'pretrain': ['mmpretrain>=1.2.0,<1.3'], 'demo': ['scikit-image>=0.22']},
     zip_safe=False,
 )

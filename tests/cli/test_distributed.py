@@ -24,9 +24,12 @@ def _check_distributed_run(work_dir, output):
 
 
 def test_pytorch_launcher_two_processes(scenes, tmp_path):
-    result = run(['-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port',
-                  str(free_port()), 'tools/train.py', CPU_CONFIG, '--launcher', 'pytorch',
-                  '--work-dir', str(tmp_path)] + TWO_ITERS, env=scenes_env(scenes))
+    """tools/dist_train.sh, mmdet's way to train on the GPUs of a node, here on gloo."""
+    env = dict(os.environ, **scenes_env(scenes), PYTHON=sys.executable, PORT=str(free_port()),
+               PYTHONUNBUFFERED='1')
+    result = subprocess.run(['bash', 'tools/dist_train.sh', CPU_CONFIG, '2', '--work-dir',
+                             str(tmp_path)] + TWO_ITERS, cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=600)
     assert_ok(result)
     _check_distributed_run(tmp_path, result.stdout + result.stderr)
 
