@@ -1,13 +1,7 @@
-# FreeSOLO, self-supervised SOLO: SOLOv2 R50-FPN trained on Free Mask pseudo-labels of COCO
-# train2017 with the weak mask losses, the authors' release recipe point by point (FREESOLO.md,
-# "Self-supervised SOLO"; tests/test_coco_configs.py lists every value and its source);
-# evaluated class-agnostically on val2017. 8 GPUs x 2 images (16; --auto-scale-lr for other
-# batch sizes), 30k iterations.
-#
-#   python tools/free_mask.py configs/free_mask/freemask_r50_coco.py \
-#       --ann-file data/coco/annotations/instances_train2017.json \
-#       --img-root data/coco/train2017 --out data/coco/free_mask/train2017_r50.json
-#   python tools/train.py configs/freesolo_r50_coco.py --launcher slurm   # or sbatch slurm/...
+# FreeSOLO on COCO, the authors' release recipe point by point (docs/coco.md; every value and
+# where the release has it: tests/test_coco_configs.py). SOLOv2 R50-FPN trained on Free Mask's
+# labels of train2017 with the weak mask losses; 8 GPUs x 2 images, 30k iterations.
+#   bash tools/dist_train.sh configs/freesolo_r50_coco.py 8
 #   python tools/test.py configs/freesolo_r50_coco.py work_dirs/freesolo_r50_coco/iter_30000.pth
 _base_ = 'mmdet::solov2/solov2_r50_fpn_1x_coco.py'
 custom_imports = dict(imports=['mmfreesolo'], allow_failed_imports=False)
@@ -18,9 +12,7 @@ pseudo_labels = 'free_mask/train2017_r50.json'
 backbone_checkpoint = 'checkpoints/densecl_r50_imagenet_200ep.pth'
 
 model = dict(
-    # each image's strong view is made on the device from its weak view (the pipeline's
-    # output): the release's augmentations, in its order and probabilities; then copy-paste
-    # into each strong view from another image's weak view of the same batch
+    # the strong views made on the device from the weak ones, then copy-paste into them
     data_preprocessor=dict(
         type='FreeSOLODataPreprocessor', mask_stride=4,
         strong_view=dict(stages=[
@@ -29,10 +21,8 @@ model = dict(
                     dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
                          hue=0.1)]),
                 dict(type='RandomGrayscale', p=0.2),
-                # 13 px: 3 sigma each side at the largest sigma
                 dict(type='RandomApply', p=0.5, transforms=[
                     dict(type='GaussianBlur', kernel_size=13, sigma=(0.1, 2.0))])]),
-            # random fill: N(0, 1) noise of a standardised image
             dict(normalize=dict(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
                  transforms=[
                      dict(type='RandomErasing', p=0.7, scale=(0.05, 0.2), ratio=(0.3, 3.3),
@@ -87,24 +77,20 @@ optim_wrapper = dict(
     paramwise_cfg=dict(norm_decay_mult=0.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=1000),
-]  # then constant
+]
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=30000, val_interval=5000)
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=2500, max_keep_ckpts=3))
-# stops a run whose masks collapse to empty or to whole images (the weak losses' degenerate
-# minima) with the reason, instead of training on for days
+# stops a run whose masks collapse to empty or to whole images, instead of training on for days
 custom_hooks = [dict(type='MaskCollapseHook', margin=0.01, patience=100)]
 log_processor = dict(by_epoch=False)
-# DDP as the release sets it
 model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True,
                          broadcast_buffers=False)
 
-# tools/self_train.py: Free Mask labels of train2017 (made when `pseudo_labels` is missing), then
-# rounds; the model of each round labels train2017 for the next (SelfTrainingHook: score >= 0.3,
-# <= 20 per image, not near full width). Every round restarts from DenseCL, as the release.
+# tools/self_train.py: Free Mask's labels when missing, then rounds, each restarting from DenseCL
 self_training = dict(
     free_mask=dict(
         config='{{fileDirname}}/free_mask/freemask_r50_coco.py',
-        ann_file=data_root + 'annotations/instances_train2017.json',  # its image ids only
+        ann_file=data_root + 'annotations/instances_train2017.json',
         img_root=data_root + 'train2017/',
         batch_size=4,
         workers=4),

@@ -4,12 +4,6 @@
 #
 #   MMFREESOLO_PRETRAINED=work_dirs/st/pretrain/backbone.pth \
 #       python tools/train.py configs/solov2_r18_densecl_scenes_cpu.py
-#
-# Seed 0, the backbone of the seed-0 pretraining (256 / 48 scenes, 1000 iterations, one thread):
-# val mask AP / AP50 / AR@100 0.144 / 0.380 / 0.266 (the MobileNetV2 bound: 0.266 median); the
-# FreeSOLO rounds from this backbone reached 0.025 (see the FreeSOLO config). With the halved
-# grids and the cosine tail now inherited (2026-12-04, seed 0, one pretraining): frozen stem,
-# stage 1 and BN 0.138 / 0.383; trained whole, BN too (this config) 0.183 / 0.438.
 _base_ = './solov2_mobilenetv2_scenes_cpu.py'
 
 pretrained = '{{$MMFREESOLO_PRETRAINED:work_dirs/densecl_r18_scenes/backbone.pth}}'

@@ -3,9 +3,6 @@
 # scenes' ground-truth masks with mmdet's own SOLOv2 loss.
 #
 #   python tools/train.py configs/solov2_r18_gn_scenes_cpu.py
-#
-# Val mask AP, seeds 0 / 1 / 2 (one thread each, 2026-12-04): 0.233 / 0.233 / 0.221; with BN
-# (configs/solov2_r18_densecl_scenes_cpu.py, model.backbone.init_cfg=None) 0.199 (0.193-0.207).
 _base_ = './solov2_r18_densecl_scenes_cpu.py'
 
 model = dict(

@@ -20,10 +20,8 @@ model = dict(
         in_channels=64,
         feat_channels=64,
         stacked_convs=2,
-        # Half of COCO's grids (40, 36, 24, 16, 12), which are sized for 800-px images: on 128 px
-        # a cell of the grids 40 and 36, where every scene object falls (box sqrt(w*h) 4-87 px,
-        # median 25, against scale ranges up to 96 and 192), is 3-4 px wide. FreeSOLO's figures
-        # with each are in configs/freesolo_mobilenetv2_scenes_cpu.py.
+        # half of COCO's grids (40, 36, 24, 16, 12), which are sized for 800-px images: on 128 px
+        # their cells, where every scene object falls, would be 3-4 px wide
         num_grids=[20, 18, 12, 8, 6],
         mask_feature_head=dict(
             feat_channels=32,

@@ -3,14 +3,14 @@
 # 1 and 2 on a ResNet-18 with GroupNorm from random weights, and beside them, scored the same way
 # on the same val scenes, Free Mask from the same ResNet-18 with random weights, Free Mask and
 # round 2 of the supervised ImageNet MobileNetV2 (`make demo-mobilenetv2`'s pipeline), and the
-# supervised upper bound of the rounds' detector. Its figures and times are in the README.
+# supervised upper bound of the rounds' detector (docs/demo.md).
 _base_ = '../freesolo_r18_gn_scenes_cpu.py'
 
 progress = dict(runner_type='StageLogRunner', custom_hooks=[dict(type='TrainingProgressHook')])
 demo = dict(
     num_train=256, num_val=48, num_pictures=4, photos=True,
     # the rows below train in a second process beside the pipeline, each process with half of
-    # torch's threads: on 2 cores the whole demo took 17.5-18.5 minutes instead of 22
+    # torch's threads: on 2 cores the demo takes 0.8x the time (docs/benchmarks.md, "The demo")
     parallel=True,
     supervised=dict(config='{{fileDirname}}/../solov2_r18_gn_scenes_cpu.py',
                     cfg_options=progress),

@@ -1,6 +1,6 @@
 # The demo of `make demo-mobilenetv2` (tools/demo_pipeline.py --config this): FreeSOLO's whole
 # pipeline on generated scenes at CPU scale from the offline ImageNet MobileNetV2 (supervised
-# features; `make demo` pretrains its own by DenseCL instead, see the README). Free Mask labels
+# features; `make demo-annotation-free` pretrains its own by DenseCL instead, docs/demo.md). Free Mask labels
 # the train scenes, then two rounds of FreeSOLO train on them; every stage is scored on the val
 # scenes and drawn, beside a supervised upper bound.
 _base_ = '../freesolo_mobilenetv2_scenes_cpu.py'

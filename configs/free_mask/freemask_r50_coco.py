@@ -1,11 +1,9 @@
 # Free Mask with a self-supervised DenseCL ResNet-50 (the paper's ablation setting) on COCO.
-# Every value of the method is the authors' release default (see the FreeMask docstring).
-#
-# Pseudo-labels for the unlabeled train images:
+# Every value is the authors' release default (docs/method.md). Labels of the train images:
 #   python tools/free_mask.py configs/free_mask/freemask_r50_coco.py \
 #       --ann-file data/coco/annotations/instances_train2017.json \
 #       --img-root data/coco/train2017 --out data/coco/free_mask/train2017_r50.json
-# Free Mask evaluated class-agnostically on val2017 (checkpoint from tools/convert_checkpoint.py):
+# Free Mask scored on val2017 (the checkpoint from tools/convert_checkpoint.py):
 #   python tools/test.py configs/free_mask/freemask_r50_coco.py checkpoints/freemask_densecl_r50.pth
 _base_ = [
     'mmdet::_base_/datasets/coco_instance.py', 'mmdet::_base_/default_runtime.py'

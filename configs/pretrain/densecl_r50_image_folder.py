@@ -1,18 +1,14 @@
-# DenseCL on a folder of your own images (cells, defects, aerial, ...), searched recursively:
-#
+# DenseCL on a folder of your own images (cells, defects, aerial, ...), searched recursively;
+# then Free Mask and FreeSOLO from WORK_DIR/backbone.pth (docs/own_data.md):
 #   python tools/pretrain.py configs/pretrain/densecl_r50_image_folder.py --images DIR \
 #       --work-dir work_dirs/densecl_mine
-#
-# then Free Mask and FreeSOLO from WORK_DIR/backbone.pth (README: "Your own images").
 _base_ = './densecl_r50_coco.py'
 
 # The two views of an image differ by these augmentations, and the features learn to ignore
 # whatever differs: adapt them to your domain first.
 #   - Colour tells your objects apart (stains, coloured parts, the generated scenes): remove the
-#     ColorJitter step (or its hue and saturation) and RandomGrayscale. On the generated scenes
-#     mmpretrain's stock views made Free Mask worse than random weights and worse with training
-#     (0.027 mask AP after 80 steps, 0.019 after 320); without colour jitter and grayscale it
-#     beat the ImageNet MobileNetV2 (configs/pretrain/densecl_r18_scenes_cpu.py).
+#     ColorJitter step (or its hue and saturation) and RandomGrayscale: on the generated scenes
+#     the stock views made Free Mask worse than random weights (docs/benchmarks.md).
 #   - Texture is the cue (scratches, fibres on a uniform surface): remove GaussianBlur.
 #   - Size is the cue, or objects are small: raise crop_ratio_range's lower end (e.g. 0.5) and
 #     crop at about the scale Free Mask will see the objects.
