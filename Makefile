@@ -4,7 +4,7 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup demo demo-mobilenetv2 test
+.PHONY: setup demo demo-annotation-free test
 
 setup:
 	bash scripts/setup.sh
@@ -12,9 +12,9 @@ setup:
 demo: setup
 	bash scripts/demo.sh
 
-# the same pipeline from the supervised ImageNet MobileNetV2 instead of DenseCL on the scenes
-demo-mobilenetv2: setup
-	bash scripts/demo.sh outputs/demo_mobilenetv2 configs/demo/freesolo_demo_mobilenetv2_cpu.py
+# no external weights at all: DenseCL pretraining on the scenes first (docs/demo.md)
+demo-annotation-free: setup
+	bash scripts/demo.sh outputs/demo_annotation_free configs/demo/freesolo_demo_annotation_free_cpu.py
 
 test: setup
 	bash scripts/test.sh $(PYTEST_ARGS)

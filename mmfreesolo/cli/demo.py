@@ -8,11 +8,10 @@ from typing import List, Optional
 
 import cv2
 import torch
-from mmdet.apis import init_detector
 from mmengine.structures import InstanceData
 
-from ..checkpoints import check_state_dict_fits, read_state_dict
 from ..engine.free_mask_labelling import build_free_mask, free_mask_refinement
+from ..engine.model_labelling import build_trained_model
 from ..errors import UserInputError, exit_on_user_error
 from ..fileio.configs import load_config
 from ..fileio.images import read_image
@@ -60,9 +59,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     else:
         if not args.checkpoint:
             raise UserInputError(f'{args.config} is a training config: give its --checkpoint')
-        state = read_state_dict(args.checkpoint)
-        model = init_detector(cfg, args.checkpoint, palette='random', device=args.device)
-        check_state_dict_fits(model, state, args.checkpoint, args.config)
+        model = build_trained_model(cfg, args.checkpoint, args.device)
         pipeline = inference_pipeline(cfg)
         title = osp.splitext(osp.basename(args.checkpoint))[0]
         refine = None  # the model's predictions as they are

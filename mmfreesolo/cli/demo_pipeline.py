@@ -1,6 +1,7 @@
-"""The main job on an embedded default (``make demo``): generated scenes and bundled photos,
-DenseCL pretraining on the scenes, Free Mask, FreeSOLO rounds 1 and 2, each stage scored on the
-val scenes and drawn, beside comparison rows and a supervised upper bound."""
+"""FreeSOLO's whole pipeline on an embedded default (``make demo``): generated scenes and
+bundled photos, Free Mask, FreeSOLO rounds 1 and 2, each stage scored on the val scenes and
+drawn, beside a supervised upper bound (and, in ``make demo-annotation-free``, DenseCL
+pretraining first and comparison rows)."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +12,7 @@ from ..adaptations import configs_root
 from ..demo.pipeline import DemoPipeline
 from ..errors import exit_on_user_error
 
-DEFAULT_CONFIG = osp.join(configs_root(), 'demo', 'freesolo_demo_cpu.py')
+DEFAULT_CONFIG = osp.join(configs_root(), 'demo', 'freesolo_demo_mobilenetv2_cpu.py')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--out', default='outputs/demo', help='the output folder')
     parser.add_argument('--config', default=DEFAULT_CONFIG,
                         help='a FreeSOLO config with demo and self_training sections '
-                        '(default: configs/demo/freesolo_demo_cpu.py)')
+                        '(default: configs/demo/freesolo_demo_mobilenetv2_cpu.py)')
     return parser
 
 

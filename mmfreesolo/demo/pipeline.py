@@ -114,7 +114,7 @@ class DemoPipeline:
         self.settings = self.cfg.get('demo')
         if not self.settings:
             raise UserInputError(f'{config}: the config has no demo section (see '
-                                 'configs/demo/freesolo_demo_cpu.py)')
+                                 'configs/demo/freesolo_demo_annotation_free_cpu.py)')
         check_comparisons(self.settings.get('comparisons', []))
         if prepare:
             prepare_data(self.out_dir, self.scenes, self.settings)

@@ -49,7 +49,7 @@ def test_demo_tool_with_free_mask_alone(images, scenes, tmp_path):
 # 16 scenes, 30 iterations a run, 6 of pretraining; every cut loose enough for each round to have
 # labels: the plumbing is tested here, the learning by test_freesolo_end_to_end.py
 DEMO_TEST_CONFIG = f"""
-_base_ = '{REPO}/configs/demo/freesolo_demo_cpu.py'
+_base_ = '{REPO}/configs/demo/freesolo_demo_annotation_free_cpu.py'
 short = dict(train_cfg=dict(max_iters=30, val_interval=30),
              default_hooks=dict(checkpoint=dict(interval=30, max_keep_ckpts=1)))
 loose = dict(train_dataloader=dict(dataset=dict(min_score=0.0)),
@@ -185,7 +185,7 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
 def test_annotation_free_demo_keeps_the_pretraining_configs_hooks():
     """The demo replaces the pretraining's hook list to add its progress bar (mmengine replaces
     lists): every hook the pretraining config names must still be in it."""
-    demo = Config.fromfile(str(REPO / 'configs' / 'demo' / 'freesolo_demo_cpu.py'))
+    demo = Config.fromfile(str(REPO / 'configs' / 'demo' / 'freesolo_demo_annotation_free_cpu.py'))
     pretraining = Config.fromfile(demo.self_training.pretrain.config)
     ours = [hook['type'].split('.')[-1]
             for hook in demo.self_training.pretrain.cfg_options.custom_hooks]

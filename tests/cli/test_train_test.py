@@ -6,12 +6,17 @@ import shutil
 from pathlib import Path
 
 import cv2
+import pycocotools.mask as mask_utils
 import pytest
 import torch
+from mmengine.config import Config
 
 import mmfreesolo  # noqa: F401  allow-lists mmengine checkpoint types for torch.load
 from conftest import CPU_CONFIG, REPO, assert_ok, assert_one_line_error, run, scenes_env
 from mmfreesolo.cli import demo as demo_cli
+from mmfreesolo.cli import evaluate as evaluate_cli
+from mmfreesolo.cli import merge_free_mask as merge_cli
+from mmfreesolo.cli import predict as predict_cli
 from mmfreesolo.cli import test as test_cli
 from mmfreesolo.cli import train as train_cli
 
@@ -106,6 +111,68 @@ def test_demo_tool_draws_a_trained_model(trained, scenes, tmp_path, in_process):
     assert_one_line_error(missing, 'give its --checkpoint')
     other = in_process(demo_cli.main, folder + ['--checkpoint', str(REPO / 'README.md')])
     assert_one_line_error(other, 'not a PyTorch checkpoint')
+
+
+def test_predict_labels_a_folder_with_a_trained_model(trained, scenes, tmp_path, in_process):
+    """tools/predict.py: the model's own predictions, best first, cut at the score and count
+    asked for, as a label file that tools/evaluate.py scores; resumable, sharded, drawn."""
+    from mmdet.apis import inference_detector, init_detector
+
+    keep_all = ['--cfg-options', 'model.test_cfg.score_thr=0.0', 'model.test_cfg.filter_thr=0.0']
+    cfg = Config.fromfile(CPU_CONFIG)
+    cfg.model.test_cfg.update(score_thr=0.0, filter_thr=0.0)
+    model = init_detector(cfg, str(trained / 'iter_4.pth'), device='cpu')
+    names = sorted(p.name for p in (scenes / 'val').iterdir())
+    predicted = {}
+    for name in names:
+        pred = inference_detector(model, str(scenes / 'val' / name)).pred_instances
+        predicted[name] = pred.scores[pred.masks.flatten(1).any(dim=1)].tolist()  # not empty
+    every = sorted(score for scores in predicted.values() for score in scores)
+    score_thr = every[len(every) // 2]  # the 4-iteration model's scores: half of them kept
+
+    args = [CPU_CONFIG, str(trained / 'iter_4.pth'), '--images', str(scenes / 'val'),
+            '--score-thr', repr(score_thr), '--max-per-img', '3', '--chunk-size', '3',
+            '--no-progress']
+    out = tmp_path / 'preds.json'
+    result = in_process(predict_cli.main, args + ['--out', str(out), '--show-dir',
+                        str(tmp_path / 'pictures'), '--num-pictures', '2'] + keep_all,
+                        env=scenes_env(scenes))
+    assert result.returncode == 0, result.stderr[-3000:]
+    labels = json.loads(out.read_text())
+    assert [img['file_name'] for img in labels['images']] == names
+    assert [c['name'] for c in labels['categories']] == ['object']
+    assert len(list((tmp_path / 'pictures').glob('*.png'))) == 2
+    for img in labels['images']:
+        anns = [a for a in labels['annotations'] if a['image_id'] == img['id']]
+        expected = sorted((v for v in predicted[img['file_name']] if v >= score_thr),
+                          reverse=True)[:3]
+        assert [a['score'] for a in anns] == pytest.approx(expected, abs=1e-6), img
+        for ann in anns:
+            mask = mask_utils.decode(ann['segmentation'])
+            ys, xs = mask.nonzero()
+            assert ann['bbox'] == [xs.min(), ys.min(), xs.max() + 1 - xs.min(),
+                                   ys.max() + 1 - ys.min()]
+    assert 0 < len(labels['annotations']) < len(every)
+
+    metrics = in_process(evaluate_cli.main,
+                         [str(scenes / 'annotations' / 'instances_val.json'), str(out)])
+    assert metrics.returncode == 0 and 'segm' in metrics.stdout
+    again = in_process(predict_cli.main, args + ['--out', str(out)] + keep_all,
+                       env=scenes_env(scenes))
+    assert 'is complete; nothing to do' in again.stdout
+
+    sharded = tmp_path / 'sharded.json'
+    for shard in ('0', '1'):
+        assert in_process(predict_cli.main, args + ['--out', str(sharded), '--shard-id', shard,
+                          '--num-shards', '2'] + keep_all, env=scenes_env(scenes)).returncode == 0
+    assert in_process(merge_cli.main, [str(sharded)]).returncode == 0
+    merged = json.loads(sharded.read_text())
+    assert merged['annotations'] == labels['annotations']
+
+    free_mask = in_process(predict_cli.main, [
+        str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py'), 'x.pth', '--images',
+        str(scenes / 'val'), '--out', str(tmp_path / 'x.json')])
+    assert_one_line_error(free_mask, 'is a Free Mask config', 'tools/free_mask.py')
 
 
 def test_missing_config_is_one_error_line(tmp_path, in_process):

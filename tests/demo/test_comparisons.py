@@ -28,7 +28,7 @@ def test_well_formed_items_pass():
 
 def test_the_demo_stops_before_any_work(tmp_path, in_process):
     config = tmp_path / 'bad_demo.py'
-    config.write_text(f"_base_ = '{REPO}/configs/demo/freesolo_demo_cpu.py'\n"
+    config.write_text(f"_base_ = '{REPO}/configs/demo/freesolo_demo_annotation_free_cpu.py'\n"
                       "demo = dict(comparisons=[dict(title='x', self_training='y.py')])\n")
     out = tmp_path / 'demo'
     result = in_process(demo_pipeline, ['--config', str(config), '--out', str(out)])

@@ -18,7 +18,7 @@ def _transforms(cfg: Config) -> list:
 
 @pytest.mark.parametrize('config', ['freesolo_mobilenetv2_scenes_cpu.py',
                                     'freesolo_r18_densecl_scenes_cpu.py',
-                                    'demo/freesolo_demo_cpu.py',
+                                    'demo/freesolo_demo_annotation_free_cpu.py',
                                     'demo/freesolo_demo_mobilenetv2_cpu.py'])
 def test_only_later_rounds_train_on_zoomed_out_images(config, scenes, tmp_path, monkeypatch):
     for name, value in scenes_env(scenes).items():  # the pretraining stage lists the images

@@ -75,7 +75,7 @@ def test_the_count_is_kept_in_the_checkpoint_and_continued_only_on_resume():
 
 
 @pytest.mark.parametrize('config', [
-    'freesolo_mobilenetv2_scenes_cpu.py', 'demo/freesolo_demo_cpu.py',
+    'freesolo_mobilenetv2_scenes_cpu.py', 'demo/freesolo_demo_annotation_free_cpu.py',
     'demo/freesolo_demo_mobilenetv2_cpu.py', 'freesolo_r18_gn_scenes_cpu.py',
     'freesolo_mobilenetv2_image_folder_cpu.py', 'freesolo_r18_densecl_scenes_cpu.py',
     'freesolo_r50_coco.py', 'freesolo_r101_coco.py', 'freesolo_r50_image_folder.py'])

@@ -1,9 +1,9 @@
-# The demo of `make demo` (tools/demo_pipeline.py), with no external weights and no labels: a
-# ResNet-18 pretrained by DenseCL on the train scenes, Free Mask from its features, FreeSOLO rounds
-# 1 and 2 on a ResNet-18 with GroupNorm from random weights, and beside them, scored the same way
+# The demo of `make demo-annotation-free` (tools/demo_pipeline.py), with no external weights and
+# no labels: a ResNet-18 pretrained by DenseCL on the train scenes, Free Mask from its features,
+# FreeSOLO rounds 1 and 2 on a ResNet-18 with GroupNorm from random weights; beside them, scored
 # on the same val scenes, Free Mask from the same ResNet-18 with random weights, Free Mask and
-# round 2 of the supervised ImageNet MobileNetV2 (`make demo-mobilenetv2`'s pipeline), and the
-# supervised upper bound of the rounds' detector (docs/demo.md).
+# round 2 of the ImageNet MobileNetV2 (`make demo`'s pipeline), and the supervised upper bound of
+# the rounds' detector (docs/demo.md).
 _base_ = '../freesolo_r18_gn_scenes_cpu.py'
 
 progress = dict(runner_type='StageLogRunner', custom_hooks=[dict(type='TrainingProgressHook')])
