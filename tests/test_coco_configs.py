@@ -43,7 +43,7 @@ def value(cfg, path):
     return cfg
 
 
-# (where in configs/freesolo_r50_coco.py, the value, where the release has it: FREESOLO.md,
+# (where in configs/freesolo_r50_coco.py, the value, where the release has it: docs/method.md,
 # "Self-supervised SOLO")
 RECIPE = [
     ('model.backbone.depth', 50, 'ResNet-50 (the paper\'s ablations; R101 config: 101)'),

@@ -2,10 +2,10 @@
 
 glibc hands every freed block above its mmap threshold back to the kernel, and trims the top of
 the heap when it is free; a forward pass on the CPU allocates and frees the same activations for
-every image, so each image faulted them back in, page by page. Free Mask on one thread over 320
-scenes: 5.6 M minor page faults and 13 s of its 56 s in the kernel; with the threshold at glibc's
-maximum (32 MiB on 64-bit) and trimming off, 0.2 M faults, 1.5 s, 44 s in all, the same labels.
-The price: the heap keeps what the largest image needed, peak memory 1.12 GB instead of 1.05 GB.
+every image, so each image faults them back in, page by page. With the threshold at glibc's
+maximum (32 MiB on 64-bit) and trimming off, the activations stay in the heap: far fewer page
+faults and less kernel time, the same labels; the price is that the heap keeps what the largest
+image needed (docs/benchmarks.md, "Free Mask's CPU heap").
 """
 from __future__ import annotations
 

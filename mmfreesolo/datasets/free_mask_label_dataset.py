@@ -31,13 +31,12 @@ class FreeMaskLabelDataset(CocoDataset):
     rules (ignored, empty or outside boxes, other categories) and ``min_score``, and keeps per
     image only the byte spans of its kept annotations; :meth:`get_data_info` reads those back
     (``os.pread``, so forked dataloader workers share the file's page cache). Time and memory
-    at COCO scale: ``benchmarks/coco_scale.py`` and the README's "COCO at scale".
+    at COCO scale: ``benchmarks/coco_scale.py`` (docs/benchmarks.md).
 
     Args:
         min_score: labels scored below this are dropped. Free Mask's score separates good
-            masks from background blobs (on generated scenes, 47 % of the labels scored >= 0.7
-            overlap an object with IoU > 0.5, 3 % of those scored < 0.65), so a stricter
-            threshold for training than for writing the file trades recall for clean targets.
+            masks from background blobs, so a stricter threshold for training than for
+            writing the file trades recall for clean targets.
         with_embeddings: also give each instance its ``embedding`` ((D, ) float32), read from
             the annotation's ``emb`` in either of its forms (base64 float16 or a list of
             numbers); an annotation without one is an error. Off by default: no loss uses them.
@@ -55,7 +54,7 @@ class FreeMaskLabelDataset(CocoDataset):
         super().full_init()
         # Dataloader workers are forked from this process. In a worker, Python's collector
         # writes to every object it inherited, so each worker copied the parent's heap page by
-        # page (125 MB a worker at 50k images). Frozen objects are left alone (the gc module's
+        # page. Frozen objects are left alone (the gc module's
         # advice for fork without exec); the cost is that those of them that later become
         # cyclic garbage are not collected.
         gc.collect()

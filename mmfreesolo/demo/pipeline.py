@@ -31,9 +31,10 @@ from typing import Dict, List, Optional, Sequence
 
 import cv2
 import torch
-from mmdet.apis import init_detector
 
 from ..engine.free_mask_labelling import build_free_mask, free_mask_refinement
+from ..engine.model_labelling import build_trained_model
+from ..engine.runners.stage_log_runner import quiet_mmengine_console
 from ..engine.self_training import SelfTraining, train_and_evaluate
 from ..errors import UserInputError
 from ..evaluation.reporting import REPORTED_METRICS, format_table, format_value
@@ -74,7 +75,8 @@ def ap_table(summary: dict) -> List[dict]:
 
 def stage_verdicts(rows: Sequence[dict]) -> List[str]:
     """One line per stage after the first: whether it improved on the stage before it, on mask
-    AP and mask AP50 ('improved': both higher; 'worse': both lower; else 'mixed')."""
+    AP and mask AP50 as the table shows them ('improved': both higher; 'worse': both lower;
+    'no different': both equal; else 'mixed')."""
     lines = []
     for before, after in zip(rows, rows[1:]):
         gains = [after[k] - before[k] for k in ('mask AP', 'mask AP50')
@@ -82,7 +84,10 @@ def stage_verdicts(rows: Sequence[dict]) -> List[str]:
         if len(gains) < 2:
             lines.append(f'{after["stage"]} not scored: no comparison with {before["stage"]}')
             continue
-        if all(g > 0 for g in gains):
+        gains = [round(g, 3) for g in gains]  # as the table shows them
+        if all(g == 0 for g in gains):
+            verdict = 'no different from'
+        elif all(g > 0 for g in gains):
             verdict = 'improved on'
         elif all(g < 0 for g in gains):
             verdict = 'WORSE than'
@@ -110,6 +115,7 @@ class DemoPipeline:
         os.makedirs(self.out_dir, exist_ok=True)
         self.scenes = osp.join(self.out_dir, 'scenes')
         os.environ['MMFREESOLO_SCENES'] = self.scenes + os.sep  # read by the CPU configs
+        quiet_mmengine_console()  # the console shows the demo's stage lines and warnings
         self.cfg = load_config(config)
         self.settings = self.cfg.get('demo')
         if not self.settings:
@@ -247,7 +253,7 @@ class DemoPipeline:
                                    hook.get('max_width_ratio', 0.95))
         for r, stage in enumerate(summary['stages'][1:], start=1):
             cfg = training.round_config(r, makes_labels=False)
-            model = init_detector(cfg, stage['checkpoint'], palette='random', device='cpu')
+            model = build_trained_model(cfg, stage['checkpoint'], device='cpu')
             stages[STAGE_TITLES.get(stage['stage'], stage['stage'])] = self._labels(
                 model, records, inference_pipeline(cfg), keep)
         return stages

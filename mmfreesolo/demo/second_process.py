@@ -1,9 +1,9 @@
 """Work run in a second process beside the demo's pipeline, the threads split between the two.
 
-On a CPU, small batches use a second thread poorly: on 2 cores two one-thread trainings of the
-demo's rounds side by side do 1.21x (1.13-1.50x over three runs) the steps of one two-thread
-training (benchmarks/thread_split.py). The demo's comparison rows and supervised bound do not
-depend on its rounds, so they train beside them.
+On a CPU, small batches use a second thread poorly: two one-thread trainings side by side do more
+steps than one two-thread training (benchmarks/thread_split.py; docs/benchmarks.md, "The
+demo"). The demo's comparison rows and supervised bound do not depend on its rounds, so they
+train beside them.
 """
 from __future__ import annotations
 

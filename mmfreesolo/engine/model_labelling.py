@@ -7,6 +7,8 @@ images skipped and listed.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import os.path as osp
 from typing import List, Optional
 
@@ -30,7 +32,8 @@ def build_trained_model(cfg: Config, checkpoint: str, device: str) -> torch.nn.M
     """The config's model with the checkpoint's weights, in eval mode. The checkpoint is read
     with ``weights_only=True`` and must hold every weight of the model, same shapes."""
     state = read_state_dict(checkpoint)
-    model = init_detector(cfg, checkpoint, palette='random', device=device)
+    with contextlib.redirect_stdout(io.StringIO()):  # mmengine prints which loader it used
+        model = init_detector(cfg, checkpoint, palette='random', device=device)
     check_state_dict_fits(model, state, checkpoint, cfg.filename or 'the config')
     return model.eval()
 

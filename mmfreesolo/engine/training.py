@@ -9,7 +9,7 @@ from typing import Optional
 import torch
 from mmengine.config import Config
 from mmengine.model import is_model_wrapper
-from mmengine.registry import RUNNERS, DefaultScope
+from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
 from ..adaptations import finish_distributed
@@ -24,10 +24,16 @@ def build_runner(cfg: Config) -> Runner:
     The type is looked up in the config's ``default_scope`` (mmdet's registry holds this
     package's runners), whatever scope the process had set up before, or none.
     """
-    if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
-        return RUNNERS.build(cfg)
+    runner_type = cfg.get('runner_type', 'Runner')
+    if isinstance(runner_type, str):
+        if '.' not in runner_type:
+            runner_type = f'{cfg.get("default_scope", "mmdet")}.{runner_type}'
+        runner_cls = RUNNERS.get(runner_type)
+        if runner_cls is None:
+            raise UserInputError(f'runner_type {cfg.runner_type!r} is not a registered runner')
+    else:
+        runner_cls = runner_type
+    return runner_cls.from_cfg(cfg)
 
 
 def latest_checkpoint(work_dir: str) -> Optional[str]:

@@ -129,6 +129,12 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
                          rf'{rows[stage - 1]["mask AP"]:.3f}', result.stdout), stage
     assert re.search(r'== round 2 of 2', result.stdout), 'progress is shown'
     assert len(re.findall(r'30/30, [\d.]+ task/s, elapsed: \d+s, ETA:', result.stdout)) >= 2
+    # a quiet console: no library notices, no mmengine INFO lines, no pycocotools index lines
+    for noise in ('pkg_resources', 'torch.meshgrid', 'will be deprecated'):
+        assert noise not in result.stdout + result.stderr, noise
+    for noise in ('- mmengine - INFO -', 'loading annotations', 'index created',
+                  'Loads checkpoint by', 'Did not find last_checkpoint'):
+        assert noise not in result.stdout, noise
     for detail in ('Config:', 'Hooks will be executed', 'Iter(train)'):
         assert detail not in result.stdout, f'{detail} goes to the log file only'
         for work in ('round_1', 'supervised'):

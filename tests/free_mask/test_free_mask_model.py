@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 from mmdet.structures import DetDataSample
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 from conftest import REPO
