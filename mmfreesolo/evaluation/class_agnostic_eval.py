@@ -21,6 +21,14 @@ from ..fileio.json_files import read_json
 # Names of COCOeval.stats, in its order, for maxDets (1, 10, 100).
 STAT_NAMES = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@1', 'AR@10', 'AR@100',
               'AR_s@100', 'AR_m@100', 'AR_l@100')
+
+
+def stat_names(max_dets: int = 100) -> tuple:
+    """:data:`STAT_NAMES` when at most ``max_dets`` detections per image are scored (COCO's
+    100 caps recall below 1 on an image with more objects): the recall names say the cap."""
+    return tuple(name.replace('@100', f'@{max_dets}') for name in STAT_NAMES)
+
+
 IOU_TYPES = ('segm', 'bbox')
 
 
@@ -28,7 +36,8 @@ def evaluate_class_agnostic(coco_gt: COCO,
                             detections: List[Dict],
                             iou_type: str,
                             img_ids: Optional[Sequence[int]] = None,
-                            log: Optional[List[str]] = None) -> Dict[str, float]:
+                            log: Optional[List[str]] = None,
+                            max_dets: int = 100) -> Dict[str, float]:
     """Evaluate COCO-format detections against ground truth, ignoring categories.
 
     Args:
@@ -38,14 +47,20 @@ def evaluate_class_agnostic(coco_gt: COCO,
         iou_type: 'segm' or 'bbox'.
         img_ids: the images to evaluate on; all of ``coco_gt``'s by default.
         log: if given, pycocotools' printed summary is appended to it.
+        max_dets: the detections per image scored, best first (COCO: 100); AP and the last
+            recall figures are computed at this cap.
 
     Returns:
-        The 12 COCO statistics keyed by :data:`STAT_NAMES`.
+        The 12 COCO statistics keyed by :func:`stat_names` of ``max_dets``.
     """
     if iou_type not in IOU_TYPES:
         raise UserInputError(f'iou_type must be one of {IOU_TYPES}, got {iou_type!r}')
+    if max_dets < 10:
+        raise UserInputError(f'max_dets must be at least 10 (COCO also reports AR@1 and AR@10), '
+                             f'got {max_dets}')
+    names = stat_names(max_dets)
     if not detections:
-        return {name: 0.0 for name in STAT_NAMES}
+        return {name: 0.0 for name in names}
     # Keep only the field being evaluated: given a box, loadRes would take a mask's area from
     # the box and put it in the wrong small/medium/large range.
     field = 'segmentation' if iou_type == 'segm' else 'bbox'
@@ -69,6 +84,7 @@ def evaluate_class_agnostic(coco_gt: COCO,
         coco_dt = coco_gt.loadRes(detections)
         evaluator = COCOeval(coco_gt, coco_dt, iou_type)
         evaluator.params.useCats = 0
+        evaluator.params.maxDets = [1, 10, max_dets]
         if img_ids is not None:
             evaluator.params.imgIds = list(img_ids)
         evaluator.evaluate()
@@ -76,7 +92,11 @@ def evaluate_class_agnostic(coco_gt: COCO,
         evaluator.summarize()
     if log is not None:
         log.append(printed.getvalue())
-    return {name: float(value) for name, value in zip(STAT_NAMES, evaluator.stats)}
+    stats = [float(value) for value in evaluator.stats]
+    if max_dets != 100:  # pycocotools computes the first AP at 100 detections, whatever maxDets
+        precision = evaluator.eval['precision'][:, :, :, 0, -1]  # all areas, max_dets
+        stats[0] = float(precision[precision > -1].mean()) if (precision > -1).any() else -1.0
+    return dict(zip(names, stats))
 
 
 def load_coco_gt(path: str) -> COCO:

@@ -57,6 +57,26 @@ def test_hand_built_ious_give_the_hand_computed_ap(iou_type):
     assert stats['mAP_l'] == -1 and stats['mAP_m'] == pytest.approx(stats['mAP'])
 
 
+def test_max_dets_caps_the_detections_scored_per_image():
+    """30 objects, each found exactly: COCO's default of 100 scores them all; at most 20 finds
+    20 of 30 (the 20 best scored), and the recall names say the cap."""
+    masks = [_rect(200, 300, 10 * (i % 10) * 3, 60 * (i // 10), 25, 50) for i in range(30)]
+    gt = dict(images=[dict(id=1, file_name='a.png', height=200, width=300)],
+              categories=[dict(id=1, name='object')],
+              annotations=[dict(id=i + 1, image_id=1, category_id=1, **mask_to_annotation(m))
+                           for i, m in enumerate(masks)])
+    dets = [dict(image_id=1, score=1 - i / 100, **mask_to_annotation(m))
+            for i, m in enumerate(masks)]
+    assert evaluate_class_agnostic(_coco(gt), dets, 'segm')['AR@100'] == pytest.approx(1.0)
+    capped = evaluate_class_agnostic(_coco(gt), dets, 'segm', max_dets=20)
+    assert capped['AR@20'] == pytest.approx(20 / 30) and 'AR@100' not in capped
+    assert capped['AR@10'] == pytest.approx(10 / 30)
+    raised = evaluate_class_agnostic(_coco(gt), dets, 'segm', max_dets=300)
+    assert raised['AR@300'] == pytest.approx(1.0) and raised['mAP'] == pytest.approx(1.0)
+    with pytest.raises(UserInputError, match='max_dets must be at least 10'):
+        evaluate_class_agnostic(_coco(gt), dets, 'segm', max_dets=5)
+
+
 def test_class_aware_evaluation_would_miss_the_other_category():
     gt, dets = _hand_built()
     coco_gt = _coco(gt)
