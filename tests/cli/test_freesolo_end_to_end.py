@@ -2,17 +2,11 @@
 trained on Free Mask's pseudo-labels segments the val scenes better (class-agnostic) than the
 Free Mask labels of those same scenes do.
 
-The slowest test of the suite (Free Mask over 304 images, then 1000 training iterations: about
-4.5 min at one torch thread beside another test worker). It runs at the config's full size
-because that is the smallest measured at which the claim holds on every seed: with a shorter
-schedule round 1 gained at most +0.003 mask AP over its labels on some seed (700 iterations on
-128 scenes: +0.040 and -0.000 on seeds 0 and 1; 600 on 256: -0.025 and +0.000; 400 on 128:
-+0.003), while 1000 iterations on 256 scenes gained +0.039 to +0.066 on seeds 0-2 and +0.046 on
-seed 7 (docs/benchmarks.md, "The end-to-end test's size").
-
-It trains with seed 7, on which no recipe choice was made, and asserts what held on every seed
-measured: mask AP above the labels' by more than round 1's spread over seeds 0-2, recall
-(AR@100) and strict-overlap precision (AP75) well above the labels'.
+The slowest test of the suite (Free Mask over 304 images, then 1000 training iterations). It runs
+at the config's full size, the smallest at which the claim held on every seed measured; it trains
+with seed 7, on which no recipe choice was made, and asserts what held on every seed: mask AP,
+recall (AR@100) and strict-overlap precision (AP75) well above the labels' (docs/benchmarks.md,
+"The end-to-end test's size" and "The MobileNetV2 recipe over seeds").
 """
 import json
 import re
@@ -26,11 +20,9 @@ pytestmark = pytest.mark.slow
 FREE_MASK = str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py')
 FREESOLO = str(REPO / 'configs/freesolo_mobilenetv2_scenes_cpu.py')
 SEED = 7
-# Round 1's gains over the labels (mask AP 0.057, AR@100 0.090, AP75 0.008), seeds 0-2 of this
-# config (one thread each): mask AP +0.039 to +0.066, its spread over the seeds 0.027 (0.096-0.123);
-# AR@100 +0.086 to +0.105; AP75 +0.036 to +0.080. Seed 7 at one thread: +0.046, +0.101, +0.049.
-# The mask AP margin is that spread; the others are about half the smallest gain measured. A run
-# whose masks collapse is stopped by the config's MaskCollapseHook, its error line in the failure.
+# About half the smallest gain of round 1 over its labels on seeds 0-2 and 7, and above round 1's
+# spread over the seeds (docs/benchmarks.md). A run whose masks collapse is stopped by the
+# config's MaskCollapseHook, its error line in the failure.
 MARGINS = {'mAP': 0.027, 'AR@100': 0.04, 'mAP_75': 0.018}
 
 

@@ -12,6 +12,7 @@ from mmengine.dataset import pseudo_collate
 
 from conftest import REPO
 from mmfreesolo.engine.free_mask_labelling import build_free_mask
+from mmfreesolo.models.detectors.free_mask import feature_stride
 from mmfreesolo.pseudo_labels.image_records import list_images
 from mmfreesolo.pseudo_labels.images_to_label import ImagesToLabel
 from mmfreesolo.scenes import generate_scenes
@@ -186,6 +187,13 @@ def test_padded_cells_are_never_keys_or_queries(model_and_items, monkeypatch):
     for a, b in zip(clean, dirty):
         assert torch.equal(a.pred_instances.masks, b.pred_instances.masks)
         assert torch.equal(a.pred_instances.scores, b.pred_instances.scores)
+
+
+def test_feature_stride_from_padded_or_unpadded_inputs():
+    assert feature_stride((512, 384), (16, 12)) == 32          # padded to a multiple
+    assert feature_stride((517, 333), (17, 11)) == 32          # unpadded: h = ceil(H / 32)
+    assert feature_stride((300, 300), (19, 19)) == 16
+    assert feature_stride((40, 33), (2, 2)) == 32              # less than two strides
 
 
 def test_query_sizes_are_the_scale_factor_floor():
