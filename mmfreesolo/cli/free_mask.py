@@ -9,6 +9,7 @@ from mmengine.config import DictAction
 from ..engine.free_mask_labelling import label_with_free_mask
 from ..errors import exit_on_user_error
 from ..pseudo_labels.labelling import AMP_DTYPES
+from .labelling_arguments import add_labelling_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,27 +17,15 @@ def build_parser() -> argparse.ArgumentParser:
         description='Free Mask: class-agnostic pseudo-labels from unlabeled images. Killed and '
         'run again with the same arguments, it continues where it stopped.')
     parser.add_argument('config', help='a Free Mask config (configs/free_mask/)')
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument('--images', help='folder of images (searched recursively)')
-    source.add_argument('--ann-file', help='COCO json listing the images (ids are kept)')
-    parser.add_argument('--img-root', help='folder the --ann-file file_names are relative to')
-    parser.add_argument('--out', required=True, help='the label file (COCO json) to write')
+    add_labelling_arguments(parser, out_help='the label file (COCO json) to write')
     parser.add_argument('--checkpoint', help='backbone weights, instead of the config\'s '
                         'model.backbone_checkpoint')
-    parser.add_argument('--shard-id', type=int, default=0)
-    parser.add_argument('--num-shards', type=int, default=1,
-                        help='split the images into this many shards (merge them with '
-                        'tools/merge_free_mask.py)')
     parser.add_argument('--batch-size', type=int,
                         help='images per forward (default: 4 on CUDA; 1 on the CPU, where '
                         'larger batches measured slower per image)')
-    parser.add_argument('--chunk-size', type=int, default=64,
-                        help='images per atomically written chunk (the unit of resuming)')
-    parser.add_argument('--workers', type=int, default=2, help='image loading processes')
     parser.add_argument('--device', help='default: the config\'s `device`, else cuda if '
                         'available, else cpu')
     parser.add_argument('--amp', choices=sorted(AMP_DTYPES), help='autocast dtype (CUDA)')
-    parser.add_argument('--no-progress', action='store_true')
     parser.add_argument('--check-only', action='store_true',
                         help='check the config, checkpoint and images, label nothing')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)

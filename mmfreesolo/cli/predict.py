@@ -11,33 +11,22 @@ from mmengine.config import DictAction
 
 from ..engine.model_labelling import label_with_model
 from ..errors import exit_on_user_error
+from .labelling_arguments import add_labelling_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='the model\'s training (or test) config')
     parser.add_argument('checkpoint', help='its trained weights')
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument('--images', help='folder of images (searched recursively)')
-    source.add_argument('--ann-file', help='COCO json listing the images (ids are kept)')
-    parser.add_argument('--img-root', help='folder the --ann-file file_names are relative to')
-    parser.add_argument('--out', required=True, help='the predictions file (COCO json) to write')
+    add_labelling_arguments(parser, out_help='the predictions file (COCO json) to write')
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='keep predictions scored at least this (default 0.3)')
     parser.add_argument('--max-per-img', type=int, default=100,
                         help='keep at most this many predictions per image, best first')
-    parser.add_argument('--shard-id', type=int, default=0)
-    parser.add_argument('--num-shards', type=int, default=1,
-                        help='split the images into this many shards (merge them with '
-                        'tools/merge_free_mask.py)')
     parser.add_argument('--batch-size', type=int, default=1)
-    parser.add_argument('--chunk-size', type=int, default=64,
-                        help='images per atomically written chunk (the unit of resuming)')
-    parser.add_argument('--workers', type=int, default=2, help='image loading processes')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--show-dir', help='also draw the first --num-pictures images here')
     parser.add_argument('--num-pictures', type=int, default=8)
-    parser.add_argument('--no-progress', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser
 
