@@ -1,6 +1,7 @@
 """Instance overlays drawn with mmdet's DetLocalVisualizer."""
 from __future__ import annotations
 
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -28,7 +29,9 @@ def draw_instances(image: np.ndarray,
     Returns:
         (H, W, 3) uint8 RGB with the instances drawn.
     """
-    visualizer = DetLocalVisualizer.get_instance(_VISUALIZER, alpha=0.5, line_width=1)
+    with warnings.catch_warnings():  # "has been created": the one overlay visualizer, reused
+        warnings.simplefilter('ignore', UserWarning)
+        visualizer = DetLocalVisualizer.get_instance(_VISUALIZER, alpha=0.5, line_width=1)
     # mmdet colours instances by label: one "object" label per instance gives each its colour
     visualizer.dataset_meta = dict(classes=('object', ) * max(len(masks), 1), palette='random')
     instances = InstanceData()
@@ -42,7 +45,9 @@ def draw_instances(image: np.ndarray,
     else:
         instances.scores = torch.as_tensor(np.asarray(scores, dtype=np.float32))
         sample.pred_instances = instances
-    visualizer.add_datasample('overlay', image, sample, draw_gt=scores is None,
-                              draw_pred=scores is not None, show=False,
-                              pred_score_thr=score_thr)
+    with warnings.catch_warnings():  # a box or mask that touches the image's edge is no news
+        warnings.filterwarnings('ignore', message='Warning: The (bbox|polygon) is out of bounds')
+        visualizer.add_datasample('overlay', image, sample, draw_gt=scores is None,
+                                  draw_pred=scores is not None, show=False,
+                                  pred_score_thr=score_thr)
     return visualizer.get_image()
