@@ -12,7 +12,8 @@ supervised upper bound: the same detector and schedule trained on the scenes' gr
     OUT/pictures/<image>.png      per image: ground truth | Free Mask | round 1 | round 2
     OUT/pictures/<stage>/<image>.png   each stage's overlay alone
 
-The config's ``demo`` section sizes it: ``dict(num_train, num_val, num_pictures, photos,
+The config's ``demo`` section sizes it: ``dict(num_train, num_val, num_pictures, photos (True,
+or the names of the photos to draw),
 supervised=dict(config, cfg_options), comparisons=[...])`` (no ``supervised``: no upper bound;
 ``comparisons``: rows of other pipelines, see :mod:`.comparisons`; ``parallel=True``: those
 rows and the bound train in a second process beside the pipeline, each process with half of
@@ -63,8 +64,9 @@ def prepare_data(out_dir: str, scenes: str, settings: dict) -> None:
         print(f'== generating {settings["num_train"]} train and {settings["num_val"]} val '
               f'scenes into {scenes}', flush=True)
         generate_scenes(scenes, settings['num_train'], settings['num_val'])
-    if settings.get('photos', True):
-        write_photos(osp.join(out_dir, 'photos'))
+    photos = settings.get('photos', True)
+    if photos:  # True: every bundled photo; a list: those named
+        write_photos(osp.join(out_dir, 'photos'), *([] if photos is True else [photos]))
 
 
 def ap_table(summary: dict) -> List[dict]:
