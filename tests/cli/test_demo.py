@@ -1,7 +1,8 @@
 """The demo: tools/demo.py draws Free Mask's instances on any images (a trained model's:
-tests/cli/test_train_test.py), and the pipeline of `make demo` (no external weights; here at a
-reduced size) writes every artefact, stages in order. `make demo-mobilenetv2` runs the same
-pipeline code on the MobileNetV2 self-training that `make demo` runs as a comparison row."""
+tests/cli/test_train_test.py), and the pipeline of `make demo-annotation-free` (no external
+weights; here at a reduced size) writes every artefact, stages in order. `make demo` runs the
+same pipeline code on the MobileNetV2 self-training that the annotation-free demo runs as a
+comparison row."""
 import json
 import re
 
@@ -78,10 +79,10 @@ self_training = dict(
 
 @pytest.mark.slow
 def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_path):
-    """`make demo`: pretraining on the scenes, its Free Mask and rounds, and in a second process
-    beside them rows for the same Free Mask from random weights and for the MobileNetV2's
-    pipeline, and the upper bound of the rounds' detector; run again, everything is read
-    back."""
+    """`make demo-annotation-free`: pretraining on the scenes, its Free Mask and rounds, and in a
+    second process beside them rows for the same Free Mask from random weights and for the
+    MobileNetV2's pipeline, and the upper bound of the rounds' detector; run again, everything
+    is read back."""
     config = tmp_path / 'demo_test.py'
     config.write_text(DEMO_TEST_CONFIG)
     out = tmp_path / 'demo'
