@@ -273,3 +273,45 @@ def test_post_backbone_runs_in_fp32_under_autocast(model_and_items):
     for a, b in zip(plain, mixed):
         assert a.pred_instances.masks.shape[1:] == b.pred_instances.masks.shape[1:]
         assert b.pred_instances.scores.dtype == torch.float32
+
+
+def test_split_components_on_hand_made_masks():
+    """Two masks over a 4 x 5 grid: the first of two 4-connected pieces (the diagonal
+    neighbour is a third), the second of one; each piece keeps its soft values and query."""
+    binary = torch.zeros(2, 4, 5, dtype=torch.bool)
+    binary[0, 0:2, 0:2] = True
+    binary[0, 2, 2] = True                   # touches (1, 1) only diagonally
+    binary[0, 3, 4] = True
+    binary[1, 1:3, 1:4] = True
+    soft = torch.rand(2, 20) * 0.5 + binary.flatten(1) * 0.5
+    queries = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    model = masks_model(split_components=True)
+    parts_soft, parts, sources = model.components(soft, binary.flatten(1), queries, (4, 5))
+    assert parts.shape == (4, 20)
+    grids = [p.view(4, 5) for p in parts]
+    assert [int(g.sum()) for g in grids] == [4, 1, 1, 6]
+    assert grids[0][0:2, 0:2].all() and grids[1][2, 2] and grids[2][3, 4]
+    assert sources.tolist() == [[1.0, 0.0]] * 3 + [[0.0, 1.0]]
+    assert torch.equal(parts_soft[0], soft[0] * parts[0])
+    assert torch.equal(parts_soft[3], soft[1] * binary[1].flatten())
+
+
+def test_split_components_give_each_alike_object_a_mask():
+    """A map of two identical objects apart on a background: every query on an object lights
+    both up, so the release's masks each hold the two; split, each object is a mask of its
+    own, and Matrix NMS leaves one mask per object."""
+    feature = torch.zeros(2, 8, 8)
+    feature[1] = 1.0                          # background
+    for y, x in ((1, 1), (5, 5)):             # two 2 x 2 objects
+        feature[:, y:y + 2, x:x + 2] = torch.tensor([1.0, 0.0])[:, None, None]
+    objects = feature[0] > 0.5
+    release = masks_model(query_scales=(1.0, ), min_cells=2, nms_pre=None)
+    soft, _, _ = release.feature_masks(feature)
+    assert any(torch.equal(m >= 0.5, objects) for m in soft), 'a mask holding both'
+    split = masks_model(query_scales=(1.0, ), min_cells=2, split_components=True, nms_pre=20)
+    soft, scores, _ = split.feature_masks(feature)
+    kept = [m >= 0.5 for m, s in zip(soft, scores) if s > 0.5]
+    first, second = torch.zeros_like(objects), torch.zeros_like(objects)
+    first[1:3, 1:3], second[5:7, 5:7] = True, True
+    assert sorted(int(m.nonzero()[0, 0]) for m in kept if m.sum() == 4) == [1, 5]
+    assert any(torch.equal(m, first) for m in kept) and any(torch.equal(m, second) for m in kept)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmdet.models.detectors.base import BaseDetector
@@ -20,6 +21,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import OptSampleList, SampleList
 from mmdet.structures.mask import mask2bbox
 from mmengine.structures import InstanceData
+from scipy import ndimage
 from torch import Tensor
 
 from ...checkpoints import load_backbone_weights
@@ -29,6 +31,9 @@ from ...checkpoints import load_backbone_weights
 _UPSAMPLE_ELEMENTS = 64 * 1024 * 1024
 UPSAMPLINGS = ('stretch', 'cells')
 FILTERS = ('release', 'tight')
+# 4-connectivity within each mask of a (K, h, w) stack, none across masks
+_COMPONENT_STRUCTURE = np.zeros((3, 3, 3), dtype=bool)
+_COMPONENT_STRUCTURE[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
 
 
 def feature_stride(input_size: Tuple[int, int], feature_size: Tuple[int, int]) -> int:
@@ -72,6 +77,14 @@ class FreeMask(BaseDetector):
             is split into groups of images of the same size, each cropped to that size. True:
             the padded batch goes through the backbone at once (one pass for images of mixed
             sizes; the features near an image's bottom and right edges then see the padding).
+        split_components: False (the release): a query's mask is every cell above
+            ``mask_thr``. True: each 4-connected component of it, at feature resolution, is a
+            candidate of its own, before ``min_cells``, maskness and Matrix NMS. In images of
+            many alike objects (nuclei, parts on a belt) one query lights up all of them; split,
+            they become one mask each.
+        nms_pre: only the candidates of the highest maskness, this many, go to Matrix NMS,
+            whose cost grows with their square (None, the release: all; split components
+            number thousands on a 32 x 32 map).
     """
 
     def __init__(self,
@@ -92,6 +105,8 @@ class FreeMask(BaseDetector):
                  upsampling: str = 'stretch',
                  filters: str = 'release',
                  pad_inputs: bool = False,
+                 split_components: bool = False,
+                 nms_pre: Optional[int] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if upsampling not in UPSAMPLINGS:
@@ -114,6 +129,8 @@ class FreeMask(BaseDetector):
         self.upsampling = upsampling
         self.filters = filters
         self.pad_inputs = pad_inputs
+        self.split_components = split_components
+        self.nms_pre = nms_pre
         self.requires_grad_(False)
 
     def init_weights(self) -> None:
@@ -225,17 +242,59 @@ class FreeMask(BaseDetector):
         high = similarity.max(dim=1, keepdim=True).values
         soft = (similarity - low) / (high - low).clamp_min(1e-6)
         binary = soft >= self.mask_thr
+        if self.split_components:
+            soft, binary, queries = self.components(soft, binary, queries, (h, w))
+        soft, scores, queries = self.matrix_nms(soft, binary, queries, (h, w))
+        return soft.view(-1, h, w), scores, queries
+
+    def matrix_nms(self, soft: Tensor, binary: Tensor, queries: Tensor,
+                   size: Tuple[int, int]) -> Tuple[Tensor, Tensor, Tensor]:
+        """Score (Q, hw) soft masks by maskness over their ``binary`` (Q, hw) cells, drop those
+        of fewer than ``min_cells`` cells, decay the best ``nms_pre`` of the rest with Matrix NMS;
+        the kept (K, hw) soft masks best first, their (K, ) scores and (K, C) queries
+        (K <= ``max_per_img``)."""
         cells = binary.sum(dim=1)
         keep = cells >= self.min_cells
+        if self.nms_pre and int(keep.sum()) > self.nms_pre:
+            maskness = (soft * binary).sum(dim=1) / cells.clamp_min(1)
+            best = maskness.masked_fill(~keep, -1).topk(self.nms_pre).indices
+            keep = torch.zeros_like(keep)
+            keep[best] = True
         soft, binary, cells, queries = soft[keep], binary[keep], cells[keep], queries[keep]
         maskness = (soft * binary).sum(dim=1) / cells.clamp_min(1)
         if len(soft) == 0:
-            return soft.view(0, h, w), maskness, queries
+            return soft, maskness, queries
         scores, _, _, kept = mask_matrix_nms(
-            binary.view(-1, h, w), torch.zeros_like(cells), maskness,
+            binary.view(-1, *size), torch.zeros_like(cells), maskness,
             max_num=self.max_per_img, kernel=self.nms_kernel, sigma=self.nms_sigma,
             mask_area=cells.float())
-        return soft[kept].view(-1, h, w), scores, queries[kept]
+        return soft[kept], scores, queries[kept]
+
+    @staticmethod
+    def components(soft: Tensor, binary: Tensor, queries: Tensor,
+                   size: Tuple[int, int]) -> Tuple[Tensor, Tensor, Tensor]:
+        """Each 4-connected component of each binary mask as a mask of its own.
+
+        Args:
+            soft, binary: (Q, hw) soft masks and their binarisation over an (h, w) grid.
+            queries: (Q, C) their query vectors.
+            size: (h, w).
+
+        Returns:
+            (N, hw) soft masks zeroed outside their component, (N, hw) the components and
+            (N, C) the query each came from, N the number of components of all masks.
+        """
+        q = len(binary)
+        labels, num = ndimage.label(
+            binary.view(q, *size).cpu().numpy(), structure=_COMPONENT_STRUCTURE)
+        labels = torch.from_numpy(labels).to(binary.device).view(q, -1)   # 1..num, 0 outside
+        owner, cell = torch.nonzero(labels, as_tuple=True)
+        component = labels[owner, cell] - 1
+        parts = binary.new_zeros((num, labels.shape[1]))
+        parts[component, cell] = True
+        source = owner.new_zeros(num)
+        source[component] = owner
+        return soft[source] * parts, parts, queries[source]
 
     def upsample(self, soft: Tensor, stride: float, scale: Tuple[float, float],
                  out_shape: Tuple[int, int]) -> Tensor:
