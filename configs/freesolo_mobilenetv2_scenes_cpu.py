@@ -63,4 +63,5 @@ self_training = dict(
     init='previous',
     # all the later rounds' labels (already cut at labelling.score_thr), zoomed out
     later_rounds_dataset=dict(min_score=0.0, pipeline=later_rounds_train_pipeline),
-    labelling=dict(score_thr=0.22, mask_refinement=dict()))
+    labelling=dict(score_thr=0.22, mask_refinement=dict()),
+    object_sizes=(4, 90))  # the scenes' objects, which the base's halved grids are sized for

@@ -31,20 +31,25 @@ The config's ``self_training`` section::
         init='config',  # each round starts as configured (the release); or 'previous'
         later_rounds_dataset=dict(min_score=0.0),  # merged into the training dataset of
             # rounds >= 2, which train on the model's own labels
-        labelling=dict(score_thr=0.3))  # SelfTrainingHook's arguments (a SelfTrainingHook
+        labelling=dict(score_thr=0.3),  # SelfTrainingHook's arguments (a SelfTrainingHook
             # in custom_hooks takes precedence)
+        object_sizes=(4, 90))  # optional: the object sizes (px at the training scale) the head
+            # is sized for; a warning before round 1 when the images are shrunk or the Free
+            # Mask labels' objects fall outside
 """
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 from mmengine.config import Config
 from mmengine.dist import barrier, init_dist, is_main_process
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 
 from ..adaptations import finish_distributed
 from ..checkpoints import checkpoint_progress
@@ -55,6 +60,7 @@ from ..fileio.configs import annotated_dataset, check_dataset_files, dataset_pat
 from ..fileio.json_files import read_json, write_json_atomic
 from ..pseudo_labels.image_records import list_images
 from ..pseudo_labels.label_file import label_file_complete, manifest_path
+from ..pseudo_labels.label_scale import scale_warnings
 from .free_mask_labelling import run_free_mask
 from .hooks.self_training_hook import SelfTrainingHook
 from .pretraining import BACKBONE, SKIPPED, pretraining_config, read_skipped, run_pretraining
@@ -125,6 +131,14 @@ def _label_counts(path: str, min_score: float = 0.0) -> dict:
             counts['num_masks'] += 1
             counts['num_masks_used'] += element.value.get('score', 1.0) >= min_score
     return counts
+
+
+def training_scale(cfg: Config) -> Optional[Tuple[int, int]]:
+    """The ``scale`` of the first Resize of the training pipeline (None without one)."""
+    for step in annotated_dataset(cfg.train_dataloader).get('pipeline', []):
+        if step.get('type') in ('Resize', 'mmdet.Resize') and step.get('scale'):
+            return tuple(step['scale'])
+    return None
 
 
 def _say(message: str) -> None:
@@ -266,9 +280,20 @@ class SelfTraining:
                  f'{train_labels}')
             self._free_mask(fm_cfg, records, train_labels, source)
         stage = dict(stage='free_mask', labels=train_labels, **_label_counts(train_labels))
+        self.check_label_scale(train_labels)
         if self.has_val:
             stage['val'] = self._free_mask_val(fm_cfg, osp.join(self.work_dir, 'free_mask'))
         return stage
+
+    def check_label_scale(self, labels: str) -> None:
+        """Warn when the training images are shrunk, or the labels' objects fall outside
+        ``self_training.object_sizes`` (min, max px at the training scale), if it is set."""
+        sizes = self.settings.get('object_sizes')
+        scale = training_scale(self.cfg)
+        if not sizes or scale is None or not is_main_process():
+            return
+        for warning in scale_warnings(labels, scale, sizes):
+            print_log(f'warning: {warning}', logger='current', level=logging.WARNING)
 
     def _free_mask(self, fm_cfg: Config, records, out: str, source: str) -> None:
         fm = self.settings.free_mask

@@ -1,9 +1,11 @@
 """A folder of one's own images, no annotations anywhere: tools/self_train.py with the CPU
-image-folder config runs Free Mask and two rounds without validation, skipping a corrupt file,
-and tools/demo.py draws the final model on the folder."""
+image-folder config runs Free Mask and two rounds without validation, skipping a corrupt file
+and warning that a large image is shrunk, and tools/demo.py draws the final model on the
+folder."""
 import json
 import shutil
 
+import cv2
 import pytest
 
 from conftest import REPO, assert_ok, run
@@ -25,7 +27,9 @@ def test_self_training_on_a_folder_without_annotations(scenes, tmp_path):
     data = tmp_path / 'my_images'
     images = data / 'images'
     shutil.copytree(scenes / 'train', images / 'part_a')
-    shutil.move(str(images / 'part_a' / '000008.png'), str(images / 'top.png'))
+    large = cv2.imread(str(images / 'part_a' / '000008.png'))
+    (images / 'part_a' / '000008.png').unlink()
+    cv2.imwrite(str(images / 'top.png'), cv2.resize(large, (320, 320)))
     (images / 'broken.png').write_bytes(b'\x89PNG not really')
     config = tmp_path / 'mine.py'
     config.write_text(CONFIG)
@@ -34,6 +38,8 @@ def test_self_training_on_a_folder_without_annotations(scenes, tmp_path):
     result = run(['tools/self_train.py', str(config), '--rounds', '2', '--work-dir', str(work)],
                  env=env, timeout=1200)
     assert_ok(result)
+    assert ('warning: 1 of 8 images are shrunk to the training scale 128 px, by up to 2.5x'
+            in result.stdout + result.stderr)
 
     labels = json.loads((data / 'free_mask_labels.json').read_text())
     assert [s['file_name'] for s in labels['info']['skipped']] == ['broken.png']
