@@ -294,6 +294,11 @@ def test_split_components_on_hand_made_masks():
     assert sources.tolist() == [[1.0, 0.0]] * 3 + [[0.0, 1.0]]
     assert torch.equal(parts_soft[0], soft[0] * parts[0])
     assert torch.equal(parts_soft[3], soft[1] * binary[1].flatten())
+    # no mask, or masks without a cell: no component
+    for q in (0, 2):
+        none = model.components(torch.rand(q, 20), torch.zeros(q, 20, dtype=torch.bool),
+                                torch.rand(q, 2), (4, 5))
+        assert [tuple(t.shape) for t in none] == [(0, 20), (0, 20), (0, 2)]
 
 
 def test_split_components_give_each_alike_object_a_mask():

@@ -287,7 +287,7 @@ class FreeMask(BaseDetector):
         q = len(binary)
         labels, num = ndimage.label(
             binary.view(q, *size).cpu().numpy(), structure=_COMPONENT_STRUCTURE)
-        labels = torch.from_numpy(labels).to(binary.device).view(q, -1)   # 1..num, 0 outside
+        labels = torch.from_numpy(labels).to(binary.device).view(q, binary.shape[1])  # 0: none
         owner, cell = torch.nonzero(labels, as_tuple=True)
         component = labels[owner, cell] - 1
         parts = binary.new_zeros((num, labels.shape[1]))
