@@ -25,6 +25,7 @@ setup(
         'mmcv>=2.0.0rc4,<2.2.0',
         'mmdet>=3.3.0,<3.4',
         'pycocotools',
+        'scipy',  # Free Mask's connected components
         'numpy',
         'opencv-python',
         'submitit',
