@@ -104,6 +104,30 @@ def read_manifest(path: str) -> Dict:
     return manifest
 
 
+def paste_rle(crop: np.ndarray, y: int, x: int, height: int, width: int) -> Dict:
+    """The COCO RLE (counts a string) of an (h, w) mask placed at (y, x) in a (height, width)
+    image, built from the (height, w) band of columns the crop spans, not the whole image."""
+    h, w = crop.shape
+    band = np.zeros((height, w), dtype=np.uint8)
+    band[y:y + h] = crop
+    pixels = band.ravel(order='F')
+    # column-major runs of the band, starting with a run of zeros (possibly empty)
+    changes = np.flatnonzero(pixels[1:] != pixels[:-1]) + 1
+    bounds = np.concatenate([[0], changes, [len(pixels)]])
+    counts = np.diff(bounds).tolist()
+    if pixels[0]:
+        counts.insert(0, 0)
+    counts[0] += x * height                      # the columns left of the band
+    right = (width - x - w) * height             # the columns right of it
+    if len(counts) % 2:                          # ends with zeros: extend them
+        counts[-1] += right
+    elif right:
+        counts.append(right)
+    rle = mask_utils.frPyObjects(dict(size=[height, width], counts=counts), height, width)
+    rle['counts'] = rle['counts'].decode()
+    return rle
+
+
 def stitch_labels(labels: Dict, manifest: Dict) -> Dict:
     """Tile labels (a COCO label file whose images are tiles, by ``file_name``) -> labels of
     the source images: each mask kept by the tile that owns its box centre, pasted at the
@@ -133,11 +157,8 @@ def stitch_labels(labels: Dict, manifest: Dict) -> Dict:
         if not (x0 <= cx < x1 and y0 <= cy < y1):
             continue
         source = manifest['images'][index]
-        crop = mask_utils.decode(ann['segmentation'])
-        full = np.zeros((source['height'], source['width']), dtype=np.uint8)
-        full[y:y + crop.shape[0], x:x + crop.shape[1]] = crop
-        rle = mask_utils.encode(np.asfortranarray(full))
-        rle['counts'] = rle['counts'].decode()
+        rle = paste_rle(mask_utils.decode(ann['segmentation']), y, x, source['height'],
+                        source['width'])
         annotations.append(dict(
             ann, id=len(annotations) + 1, image_id=index + 1, segmentation=rle,
             bbox=[bx + x, by + y, bw, bh]))

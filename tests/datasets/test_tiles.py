@@ -10,8 +10,8 @@ import pytest
 
 from mmfreesolo.cli import stitch_tiles as stitch_cli
 from mmfreesolo.cli import tile_images as tile_cli
-from mmfreesolo.datasets.tiles import (owned_bounds, read_manifest, stitch_labels, tile_offsets,
-                                       write_tiles)
+from mmfreesolo.datasets.tiles import (owned_bounds, paste_rle, read_manifest, stitch_labels,
+                                       tile_offsets, write_tiles)
 from mmfreesolo.fileio.images import read_image, to_uint8
 
 
@@ -93,6 +93,22 @@ def test_every_object_is_stitched_back_once_and_whole(tmp_path):
         mask = mask_utils.decode(ann['segmentation']).astype(bool)
         assert np.array_equal(mask, labels == ann['score']), 'whole, at its place'
         assert np.allclose(ann['bbox'], mask_utils.toBbox(ann['segmentation']))
+
+
+def test_a_pasted_crop_encodes_as_the_whole_image_would():
+    """paste_rle against pycocotools encoding the whole image, on random crops, offsets and
+    densities (empty and full crops, crops at every edge)."""
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        height, width = rng.integers(1, 30, 2)
+        h, w = rng.integers(1, height + 1), rng.integers(1, width + 1)
+        y, x = rng.integers(0, height - h + 1), rng.integers(0, width - w + 1)
+        crop = (rng.random((h, w)) < rng.choice([0.0, 0.5, 1.0])).astype(np.uint8)
+        full = np.zeros((height, width), np.uint8)
+        full[y:y + h, x:x + w] = crop
+        expected = mask_utils.encode(np.asfortranarray(full))
+        expected['counts'] = expected['counts'].decode()
+        assert paste_rle(crop, int(y), int(x), int(height), int(width)) == expected
 
 
 def test_to_uint8_stretches_between_percentiles():
