@@ -32,7 +32,6 @@ import importlib
 import json
 import os
 import os.path as osp
-import shutil
 import statistics
 import subprocess
 import sys
@@ -252,7 +251,7 @@ def main():
             timed(f'seed_{seed}/round_{r}', times, lambda r=r: tool(
                 ['tools/self_train.py', args.config, '--rounds', str(r), '--work-dir', work,
                  '--cfg-options', f'randomness.seed={seed}'] + options,
-                osp.join(work + '.log'), env))
+                work + '.log', env))
             save_times()
         with open(osp.join(work, 'summary.json')) as f:
             summary = {s['stage']: s for s in json.load(f)['stages']}
@@ -327,7 +326,6 @@ def main():
     total = sum(v for k, v in times.items() if k.startswith(f'seed_{args.seeds[0]}/'))
     print(f'one seed end to end (tiles, Free Mask, {args.rounds} rounds, predictions): '
           f'{total + times["tiles"] + times["free_mask"]:.0f} s; pictures in {pictures}')
-    shutil.copy(gt, osp.join(pictures, 'ground_truth.json'))
 
 
 if __name__ == '__main__':
