@@ -192,7 +192,8 @@ def stages_picture(image_path, gt, stages, top, out_path):
         with open(path) as f:
             anns = sorted(json.load(f)['annotations'], key=lambda a: -a.get('score', 1))[:top]
         masks = annotations_to_instances(anns, image.shape[:2])[0]
-        panels.append(draw_panel(image, title if path == gt else f'{title}: best {top}', masks))
+        panels.append(draw_panel(image, title if path == gt else f'{title}: best {top}', masks,
+                                 names=False))
     cv2.imwrite(out_path, side_by_side(panels)[..., ::-1])
 
 

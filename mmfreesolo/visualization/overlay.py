@@ -17,7 +17,8 @@ def draw_instances(image: np.ndarray,
                    masks: np.ndarray,
                    boxes: Optional[np.ndarray] = None,
                    scores: Optional[np.ndarray] = None,
-                   score_thr: float = 0.0) -> np.ndarray:
+                   score_thr: float = 0.0,
+                   names: bool = True) -> np.ndarray:
     """Draw class-agnostic instances on an image.
 
     Args:
@@ -25,6 +26,7 @@ def draw_instances(image: np.ndarray,
         masks: (N, H, W) bool.
         boxes: (N, 4) XYXY; drawn when given.
         scores: (N, ) shown beside each instance when given (drawn as predictions).
+        names: False: no "object" label written on each instance (crowded pictures).
 
     Returns:
         (H, W, 3) uint8 RGB with the instances drawn.
@@ -37,6 +39,8 @@ def draw_instances(image: np.ndarray,
     instances = InstanceData()
     instances.masks = torch.as_tensor(np.asarray(masks, dtype=bool))
     instances.labels = torch.arange(len(masks), dtype=torch.long)
+    if not names:
+        instances.label_names = [''] * len(masks)
     if boxes is not None:
         instances.bboxes = torch.as_tensor(np.asarray(boxes, dtype=np.float32)).reshape(-1, 4)
     sample = DetDataSample()

@@ -28,16 +28,17 @@ def enlarge(image: np.ndarray, masks: np.ndarray) -> Tuple[np.ndarray, np.ndarra
 
 def draw_panel(image: np.ndarray, title: str, masks: Optional[np.ndarray] = None,
                boxes: Optional[np.ndarray] = None,
-               scores: Optional[np.ndarray] = None) -> np.ndarray:
+               scores: Optional[np.ndarray] = None, names: bool = True) -> np.ndarray:
     """One stage's instances on the (H, W, 3) uint8 RGB image, under a title strip.
 
     ``masks`` (N, H, W) bool, ``boxes`` (N, 4) XYXY, ``scores`` (N, ) or None for ground truth;
-    no masks at all draws the image alone.
+    no masks at all draws the image alone; ``names=False`` writes no label on the instances.
     """
     if masks is None:
         masks = np.zeros((0, ) + image.shape[:2], bool)
     image, masks, factor = enlarge(image, masks)
-    drawn = draw_instances(image, masks, None if boxes is None else boxes * factor, scores)
+    drawn = draw_instances(image, masks, None if boxes is None else boxes * factor, scores,
+                           names=names)
     strip = np.full((TITLE_HEIGHT, drawn.shape[1], 3), 255, np.uint8)
     cv2.putText(strip, title, (4, TITLE_HEIGHT - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0),
                 1, cv2.LINE_AA)
