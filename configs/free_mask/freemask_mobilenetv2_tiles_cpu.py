@@ -6,14 +6,16 @@
 #
 # Why each value departs from the scenes' config (docs/benchmarks.md, "Real microscopy"):
 # stage 13 (stride 16): the tiles upscaled 4x put a 24-px nucleus on 6 cells, at stride 32 on 3;
-# split_components: one query lights up every nucleus alike, each piece becomes a mask; no shape
-# filter (an object may sit anywhere in a tile); more masks per tile, as a tile holds dozens.
+# split_components: one query lights up every nucleus alike, each piece becomes a mask; no rule
+# on a mask's height in the tile (an object may sit anywhere), but masks wider than half a tile
+# are dropped (objects are smaller than the tiles' overlap); more masks per tile, as a tile holds
+# dozens; pieces of fewer than 4 cells (8 x 8 tile px) dropped.
 _base_ = './freemask_mobilenetv2_scenes_cpu.py'
 
 model = dict(
     backbone=dict(out_indices=(13, )),
     split_components=True,
-    nms_pre=1000,  # the pieces number thousands; the best 1000 give the same labels, 6x sooner
+    nms_pre=1000,  # the pieces number thousands: Matrix NMS over the best 1000, same labels
     min_cells=4,
     max_per_img=50,
     min_center_y=0.0,
