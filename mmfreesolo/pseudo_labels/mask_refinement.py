@@ -37,13 +37,15 @@ class AffinityMaskRefinement:
     over i's neighbours (so that the weights adapt to the local contrast), averaged over the
     channels; outside the image the border pixels repeat.
 
+    The defaults were chosen on round 1's labels of the generated scenes (docs/benchmarks.md,
+    the MobileNetV2 recipe's refinement settings). On dark backgrounds (fluorescence) the
+    diffusion erases most masks: the tiles' recipe leaves it off.
+
     Args:
         dilations: neighbour distances in pixels; the largest sets how far a mask can move in one
-            step. Measured on round 1's labels of the generated scenes (seed 0, cut 0.2; share
-            of labels overlapping an object with IoU > 0.5): (1, 2) 0.49, (1, 2, 4, 8) 0.61,
-            (1, 2, 4, 8, 12, 24) 0.63 with 16 % fewer labels left.
-        iterations: diffusion steps (5: 0.56, 10: 0.61, 20: 0.62 with 7 % fewer labels).
-        temperature: lower is sharper (0.1 and 0.3: 0.61, 1.0: 0.56).
+            step.
+        iterations: diffusion steps.
+        temperature: lower is sharper.
         threshold: a pixel stays in the mask if its diffused value is at least this.
     """
     dilations: Tuple[int, ...] = (1, 2, 4, 8)
