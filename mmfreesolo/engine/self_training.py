@@ -289,8 +289,10 @@ class SelfTraining:
         """Warn when the training images are shrunk, or the labels' objects fall outside
         ``self_training.object_sizes`` (min, max px at the training scale), if it is set."""
         sizes = self.settings.get('object_sizes')
+        if not sizes or not is_main_process():
+            return
         scale = training_scale(self.cfg)
-        if not sizes or scale is None or not is_main_process():
+        if scale is None:
             return
         for warning in scale_warnings(labels, scale, sizes):
             print_log(f'warning: {warning}', logger='current', level=logging.WARNING)
