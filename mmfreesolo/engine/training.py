@@ -2,7 +2,9 @@
 ``tools/train.py`` and ``tools/test.py`` (and their Slurm jobs) run."""
 from __future__ import annotations
 
+import os
 import os.path as osp
+import re
 from types import SimpleNamespace
 from typing import Optional
 
@@ -36,11 +38,33 @@ def build_runner(cfg: Config) -> Runner:
     return runner_cls.from_cfg(cfg)
 
 
+_SAVED = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
+
+
 def latest_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint mmengine's auto-resume would take, or None (quietly, unlike mmengine)."""
-    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+    """The checkpoint mmengine's auto-resume would take, or None (quietly, unlike mmengine).
+
+    mmengine writes its pointer, ``last_checkpoint``, after the checkpoint it names, and not
+    atomically: a run killed while writing it leaves it empty. Such a pointer, or one naming a
+    missing file, is repaired to the work dir's newest ``iter_N.pth`` / ``epoch_N.pth`` (or
+    removed if there is none), so that mmengine's own resume finds it too.
+    """
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
         return None
-    return find_latest_checkpoint(work_dir)
+    named = find_latest_checkpoint(work_dir)
+    if named and osp.isfile(named):
+        return named
+    saved = [(int(m.group(1)), name) for name in os.listdir(work_dir)
+             if (m := _SAVED.match(name))]
+    if not saved:
+        os.remove(pointer)
+        return None
+    newest = osp.join(work_dir, max(saved)[1])
+    with open(pointer + '.tmp', 'w') as f:
+        f.write(newest)
+    os.replace(pointer + '.tmp', pointer)
+    return newest
 
 
 def training_finished(cfg: Config, checkpoint: str) -> bool:
@@ -58,6 +82,8 @@ def set_resume(cfg: Config, resume: Optional[str]) -> None:
     """``--resume``: 'auto' resumes from the latest checkpoint of the work dir, a path from that
     checkpoint, None starts afresh."""
     if resume == 'auto':
+        if cfg.get('work_dir'):
+            latest_checkpoint(cfg.work_dir)  # a pointer broken by a kill is repaired first
         cfg.resume, cfg.load_from = True, None
     elif resume is not None:
         if not osp.isfile(resume):
