@@ -6,9 +6,10 @@ FreeSOLO config's ``min_score`` and the rounds' labelling cut.
 
 Matches every pseudo-label (Free Mask's, or a round's ``self_training_labels.json``) scored
 >= ``min_score`` to the ground truth of its image (by file_name) and prints, per score bin, how
-many labels there are, the share whose best mask IoU with an object is > 0.5, and their mean
-best IoU; then, per object size (visible area in pixels, the ground truth's ``area``), how many
-objects the labelled images hold and the share of them some label overlaps with IoU > 0.5.
+many labels there are, the share whose best mask IoU with an object is > 0.5, their mean best
+IoU and the share that overlap no object (best IoU < 0.1); then, per object size (visible area
+in pixels, the ground truth's ``area``), how many objects the labelled images hold and the share
+of them some label overlaps with IoU > 0.5.
 """
 import argparse
 import os.path as osp
@@ -89,13 +90,14 @@ def main():
     print(f'{len(rows)} labels scored >= {args.min_score} of {args.labels}, '
           f'{len(rows) / max(len(images), 1):.2f} an image, {(rows[:, 1] > 0.5).mean():.3f} '
           'of them with IoU > 0.5' if len(rows) else f'no label of {args.labels}')
-    print('score bin      labels  IoU>0.5  mean IoU')
+    # IoU<0.1: labels that overlap no object, mostly background
+    print('score bin      labels  IoU>0.5  mean IoU  IoU<0.1')
     edges = [-np.inf] + args.bins + [np.inf]
     for low, high in zip(edges[:-1], edges[1:]):
         inside = rows[(rows[:, 0] >= low) & (rows[:, 0] < high)]
         if len(inside):
             print(f'[{low:5.2f}, {high:5.2f})  {len(inside):6d}  {(inside[:, 1] > 0.5).mean():7.3f}'
-                  f'  {inside[:, 1].mean():8.3f}')
+                  f'  {inside[:, 1].mean():8.3f}  {(inside[:, 1] < 0.1).mean():7.3f}')
     objects = object_recall(coco_gt, detections, images)
     print(f'\n{len(objects)} objects in {len(images)} images, '
           f'{(objects[:, 1] > 0.5).mean() if len(objects) else 0:.3f} of them found '

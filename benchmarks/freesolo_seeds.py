@@ -61,7 +61,8 @@ def self_training(seed, out, env, config, rounds, cfg_options):
     if osp.isfile(collapsed):
         with open(collapsed) as f:
             raise Collapsed(f.read())
-    if not osp.isfile(summary):
+    # a run asked for more rounds than it has continues (self_train.py reads the done ones back)
+    if not osp.isfile(summary) or len(_stages(summary)) < rounds + 1:
         try:
             run(['tools/self_train.py', config, '--rounds', str(rounds), '--work-dir', work,
                  '--cfg-options', f'randomness.seed={seed}'] + cfg_options, env,
@@ -70,6 +71,10 @@ def self_training(seed, out, env, config, rounds, cfg_options):
             with open(collapsed, 'w') as f:
                 f.write(str(e))
             raise
+    return _stages(summary)
+
+
+def _stages(summary):
     with open(summary) as f:
         return {s['stage']: s for s in json.load(f)['stages']}
 

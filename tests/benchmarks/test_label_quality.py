@@ -29,8 +29,10 @@ def write_case(tmp_path):
              bbox=mask_utils.toBbox(rle(mask)).tolist(), segmentation=rle(mask))
         for i, (image, mask) in enumerate(objects)])
     labels = []
-    # the 10x10 object exactly (IoU 1), and a square shifted 5 px off it (IoU 50 / 150)
-    for i, (mask, score) in enumerate([(square(0, 0, 10), 0.9), (square(5, 0, 10), 0.3)]):
+    # the 10x10 object exactly (IoU 1), a square shifted 5 px off it (IoU 50 / 150), and one
+    # on the background (IoU 0)
+    for i, (mask, score) in enumerate([(square(0, 0, 10), 0.9), (square(5, 0, 10), 0.3),
+                                       (square(12, 0, 3), 0.2)]):
         labels.append(dict(id=i + 1, image_id=1, category_id=1, score=score, iscrowd=0,
                            area=int(mask.sum()), bbox=mask_utils.toBbox(rle(mask)).tolist(),
                            segmentation=rle(mask)))
@@ -50,9 +52,9 @@ def quality(gt, labels, *options):
 def test_precision_per_score_and_recall_per_object_size(tmp_path):
     gt, labels = write_case(tmp_path)
     out = quality(gt, labels, '--bins', '0.5', '--area-bins', '50')
-    assert '2 labels scored >= 0.0' in out and '1.00 an image, 0.500 of them' in out
-    assert '[ -inf,  0.50)       1    0.000     0.333' in out
-    assert '[ 0.50,   inf)       1    1.000     1.000' in out
+    assert '3 labels scored >= 0.0' in out and '1.50 an image, 0.333 of them' in out
+    assert '[ -inf,  0.50)       2    0.000     0.167    0.500' in out
+    assert '[ 0.50,   inf)       1    1.000     1.000    0.000' in out
     assert '3 objects in 2 images, 0.333 of them found' in out
     assert '[    0,    50)        2  0.000' in out  # the 4x4 and the unlabelled 6x6
     assert '[   50,   inf)        1  1.000' in out
