@@ -4,6 +4,7 @@ took."""
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import socket
@@ -126,9 +127,11 @@ def scenes_env(scenes_root: Path) -> Dict[str, str]:
     return {'MMFREESOLO_SCENES': str(scenes_root) + os.sep}
 
 
-def kill_when(args: List[str], env: Dict[str, str], log: Path, ready, what: str) -> None:
-    """Start the command line, SIGKILL it (and its children) as soon as ``ready()``; it must
-    not have finished before."""
+def kill_when(args: List[str], env: Dict[str, str], log: Path, ready, what: str,
+              sig: int = signal.SIGKILL) -> Optional[int]:
+    """Start the command line, send ``sig`` to it and its children as soon as ``ready()``; it
+    must not have finished before. SIGINT is a terminal's Ctrl-C: the command must then end
+    within a minute, and its exit code is returned."""
     with open(log, 'a') as out:
         proc = subprocess.Popen([sys.executable] + args, cwd=REPO, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True,
@@ -138,8 +141,21 @@ def kill_when(args: List[str], env: Dict[str, str], log: Path, ready, what: str)
         assert proc.poll() is None, f'finished before the kill {what}:\n{log.read_text()[-3000:]}'
         assert time.time() < deadline, f'no kill point {what}'
         time.sleep(0.01)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.killpg(proc.pid, sig)
+    if sig == signal.SIGKILL:
+        proc.wait()
+        return None
+    try:
+        return proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError(f'still running a minute after {signal.Signals(sig).name} {what}')
+
+
+def label_content(path: Path) -> tuple:
+    """A label file's images and annotations (not its info, which names the run's paths)."""
+    data = json.loads(Path(path).read_text())
+    return data['images'], data['annotations']
 
 
 def free_port() -> int:

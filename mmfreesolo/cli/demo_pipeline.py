@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os.path as osp
+import sys
 from typing import List, Optional
 
 from ..adaptations import configs_root
@@ -27,7 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> dict:
     args = build_parser().parse_args(argv)
-    return DemoPipeline(args.config, args.out).run()
+    try:
+        return DemoPipeline(args.config, args.out).run()
+    except KeyboardInterrupt:
+        # the stages keep their checkpoints and finished label chunks: a rerun continues
+        print('\nstopped: run the same command again to continue where it stopped',
+              file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 if __name__ == '__main__':

@@ -1,16 +1,21 @@
 """The demo: tools/demo.py draws Free Mask's instances on any images (a trained model's:
 tests/cli/test_train_test.py), and the pipeline of `make demo-annotation-free` (no external
-weights; here at a reduced size) writes every artefact, stages in order. `make demo` runs the
+weights; here at a reduced size) writes every artefact, stages in order, and, stopped inside
+every stage and run again, ends with the same table, weights and labels. `make demo` runs the
 same pipeline code on the MobileNetV2 self-training that the annotation-free demo runs as a
 comparison row."""
 import json
 import re
+import signal
+from pathlib import Path
 
 import cv2
 import pytest
+import torch
 from mmengine.config import Config
 
-from conftest import REPO, assert_ok, run, scenes_env
+import mmfreesolo  # noqa: F401  mmengine checkpoints' types allowed for torch.load
+from conftest import REPO, assert_ok, kill_when, label_content, run, scenes_env
 
 FREE_MASK = str(REPO / 'configs/free_mask/freemask_mobilenetv2_scenes_cpu.py')
 STAGES = ['Free Mask', 'FreeSOLO round 1', 'FreeSOLO round 2']
@@ -46,15 +51,18 @@ def test_demo_tool_with_free_mask_alone(images, scenes, tmp_path):
     assert _read_png(tmp_path / 'coffee.png').shape[1] == 600
 
 
-# 16 scenes, 30 iterations a run, 6 of pretraining; every cut loose enough for each round to have
-# labels: the plumbing is tested here, the learning by test_freesolo_end_to_end.py
+# 16 scenes, 20 iterations a run, 6 of pretraining; every cut loose enough for each round to have
+# labels: the plumbing is tested here, the learning by test_freesolo_end_to_end.py. Checkpoints
+# and label chunks come often enough for a stopped run to have some to continue from.
+ITERS = 20
 DEMO_TEST_CONFIG = f"""
 _base_ = '{REPO}/configs/demo/freesolo_demo_annotation_free_cpu.py'
-short = dict(train_cfg=dict(max_iters=30, val_interval=30),
-             default_hooks=dict(checkpoint=dict(interval=30, max_keep_ckpts=1)))
+short = dict(train_cfg=dict(max_iters={ITERS}, val_interval={ITERS}),
+             default_hooks=dict(checkpoint=dict(interval=10, max_keep_ckpts=1)))
 loose = dict(train_dataloader=dict(dataset=dict(min_score=0.0)),
              model=dict(test_cfg=dict(score_thr=0.005, filter_thr=0.0)),
-             custom_hooks=[dict(type='SelfTrainingHook', score_thr=0.0, max_per_img=20)])
+             custom_hooks=[dict(type='SelfTrainingHook', score_thr=0.0, max_per_img=20,
+                                chunk_size=4)])
 demo = dict(
     num_train=16, num_val=4, num_pictures=1, photos=['coffee'],
     supervised=dict(cfg_options=short),
@@ -73,7 +81,9 @@ model = loose['model']
 custom_hooks = loose['custom_hooks'] + [dict(type='TrainingProgressHook')]
 self_training = dict(
     pretrain=dict(cfg_options={{'model.queue_len': 32, 'train_dataloader.batch_size': 4,
-                                'train_cfg.max_iters': 6}}))
+                                'train_cfg.max_iters': 6,
+                                'default_hooks.checkpoint.interval': 2}}),
+    free_mask=dict(chunk_size=4))
 """
 
 
@@ -91,7 +101,7 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
     result = run(command, env=dict(OMP_NUM_THREADS='2'), timeout=1500)
     assert_ok(result)
     used = Config.fromfile(str(out / 'config.py'))
-    assert used.train_cfg.max_iters == 30
+    assert used.train_cfg.max_iters == ITERS
     assert used.train_dataloader.dataset.data_root == str(out / 'scenes') + '/'
     assert '== pretraining ResNet-18 on' in result.stdout
     assert 'Iter(train)' not in result.stdout, 'pretraining too shows a bar, its lines go to a log'
@@ -114,7 +124,7 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
                 assert row[metric] is None, 'mmdet\'s SOLOv2 predicts no boxes'
             else:
                 assert 0 <= row[metric] <= 1, (row['stage'], metric)
-    # the MobileNetV2's Free Mask is deterministic and finds objects in 4 scenes; the rounds, 30
+    # the MobileNetV2's Free Mask is deterministic and finds objects in 4 scenes; the rounds, 20
     # iterations on 16 scenes, and the 6-step pretraining may find none (the learning is checked
     # by test_freesolo_end_to_end.py)
     assert rows[4]['mask AP50'] > 0.05, rows[4]
@@ -123,12 +133,14 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
     assert f'{rows[2]["mask AP"]:.3f}' in table[4]
     assert table[-1].startswith('| supervised upper bound |') and '| - | - |' in table[-1]
     assert 'class-agnostic AP on the val scenes' in result.stdout and table[-1] in result.stdout
+    verdicts = 'improved on|WORSE than|mixed against|no different from'
     for stage in (1, 2):  # each stage of the pipeline says whether it improved on the one before
-        assert re.search(rf'{rows[stage]["stage"]} (improved on|WORSE than|mixed against) '
+        assert re.search(rf'{rows[stage]["stage"]} ({verdicts}) '
                          rf'{rows[stage - 1]["stage"]}: mask AP {rows[stage]["mask AP"]:.3f} vs '
                          rf'{rows[stage - 1]["mask AP"]:.3f}', result.stdout), stage
     assert re.search(r'== round 2 of 2', result.stdout), 'progress is shown'
-    assert len(re.findall(r'30/30, [\d.]+ task/s, elapsed: \d+s, ETA:', result.stdout)) >= 2
+    assert len(re.findall(rf'{ITERS}/{ITERS}, [\d.]+ task/s, elapsed: \d+s, ETA:',
+                          result.stdout)) >= 2
     # a quiet console: no library notices, no mmengine INFO lines, no pycocotools index lines
     for noise in ('pkg_resources', 'torch.meshgrid', 'will be deprecated', 'out of bounds',
                   'has been created'):
@@ -165,7 +177,7 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
     (trained, ) = supervised.glob('solov2_r18_gn_scenes_cpu.py')
     bound_cfg = Config.fromfile(str(trained))
     assert bound_cfg.model.backbone.init_cfg is None
-    assert bound_cfg.train_cfg.max_iters == 30 and bound_cfg.randomness == used.randomness
+    assert bound_cfg.train_cfg.max_iters == ITERS and bound_cfg.randomness == used.randomness
     assert bound_cfg.train_dataloader.dataset.ann_file == 'annotations/instances_train.json'
     (round_1, ) = (out / 'work' / 'round_1').glob('*.py')
     assert Config.fromfile(str(round_1)).model.backbone.init_cfg is None
@@ -187,6 +199,67 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
     assert '== pretraining' not in again.stdout and 'task/s' not in again.stdout.split(
         '== drawing')[0], 'every stage and row is read back'
     assert json.loads((out / 'ap_table.json').read_text()) == rows
+
+    # stopped inside every stage, by Ctrl-C or SIGKILL, the comparison rows' process with it;
+    # run again each time, it ends with the same table
+    stopped = tmp_path / 'stopped'
+    command[-1] = str(stopped)
+    work, log = stopped / 'work', tmp_path / 'stopped.log'
+    beside_busy = []
+
+    def stop(sig, ready, what):
+        def check():
+            if not ready():
+                return False
+            # the second process hands its rows over when it has trained them all
+            beside_busy.append(not (work / 'comparison_rows.json').exists())
+            return True
+        code = kill_when(command, dict(OMP_NUM_THREADS='2'), log, check, what, sig)
+        if sig == signal.SIGINT:
+            assert code == 130, log.read_text()[-3000:]
+            assert log.read_text().rstrip().endswith(
+                'stopped: run the same command again to continue where it stopped')
+
+    stop(signal.SIGINT, lambda: (work / 'pretrain' / 'last_checkpoint').exists(),
+         'during pretraining')
+    assert not (work / 'pretrain' / 'backbone.pth').exists()
+    parts = stopped / 'scenes' / 'annotations' / 'free_mask_train.json.parts'
+    stop(signal.SIGKILL, lambda: (parts / 'chunk-000000.json').exists(), 'during Free Mask')
+    assert not (parts.parent / 'free_mask_train.json').exists()
+    round_1, round_2 = work / 'round_1', work / 'round_2'
+    stop(signal.SIGINT, lambda: (round_1 / 'last_checkpoint').exists(), 'during round 1')
+    assert not (round_1 / f'iter_{ITERS}.pth').exists()
+    labels = round_1 / 'self_training_labels.json'
+    stop(signal.SIGKILL, lambda: (Path(f'{labels}.parts') / 'chunk-000000.json').exists(),
+         'during the labelling for round 2')
+    assert not (round_1 / 'self_training_labels.manifest.json').exists()
+    stop(signal.SIGKILL, lambda: (round_2 / 'last_checkpoint').exists(), 'during round 2')
+    assert not (round_2 / f'iter_{ITERS}.pth').exists()
+    assert all(beside_busy), 'each stop landed in the comparison rows too'
+    resumed = run(command, env=dict(OMP_NUM_THREADS='2'), timeout=1500)
+    assert_ok(resumed)
+    logs = {stage: ''.join(f.read_text() for f in (work / stage).glob('*/*.log'))
+            for stage in ('pretrain', 'round_1', 'round_2')}
+    assert 'resumed epoch: 0, iter: ' in logs['pretrain'], 'pretraining continued'
+    for stage in ('round_1', 'round_2'):
+        assert 'Advance dataloader 10 steps' in logs[stage], f'{stage} continued at iter 10'
+    assert json.loads((stopped / 'ap_table.json').read_text()) == rows
+    # nothing lost or done twice: the same weights and labels as the uninterrupted run
+    for trained in ['pretrain/backbone.pth'] + [
+            f'{run_dir}/iter_{ITERS}.pth' for run_dir in (
+                'round_1', 'round_2', 'compare_1/round_2', 'supervised')]:
+        _assert_same_weights(out / 'work' / trained, work / trained)
+    for made in ('scenes/annotations/free_mask_train.json',
+                 'work/round_1/self_training_labels.json'):
+        assert label_content(out / made) == label_content(stopped / made), made
+
+
+def _assert_same_weights(a, b):
+    wa, wb = (torch.load(p, map_location='cpu', weights_only=True) for p in (a, b))
+    wa, wb = wa.get('state_dict', wa), wb.get('state_dict', wb)
+    assert wa.keys() == wb.keys(), (a, b)
+    for key in wa:
+        assert torch.equal(wa[key], wb[key]), (b, key)
 
 
 def test_annotation_free_demo_keeps_the_pretraining_configs_hooks():
