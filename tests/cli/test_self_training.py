@@ -11,8 +11,7 @@ import torch
 from PIL import Image
 
 import mmfreesolo  # noqa: F401  mmengine checkpoints' types allowed for torch.load
-from conftest import (REPO, assert_ok, assert_one_line_error, label_content, run,
-                      scenes_env)
+from conftest import REPO, assert_ok, assert_one_line_error, label_content, run, scenes_env
 from mmfreesolo.cli import self_train as self_train_cli
 
 pytestmark = pytest.mark.slow
