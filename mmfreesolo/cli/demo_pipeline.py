@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import argparse
 import os.path as osp
-import sys
 from typing import List, Optional
 
 from ..adaptations import configs_root
 from ..demo.pipeline import DemoPipeline
-from ..errors import exit_on_user_error
+from ..errors import RUN_AGAIN_TO_CONTINUE, exit_on_interrupt, exit_on_user_error
 
 DEFAULT_CONFIG = osp.join(configs_root(), 'demo', 'freesolo_demo_mobilenetv2_cpu.py')
 
@@ -25,16 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# the stages keep their checkpoints and finished label chunks: a rerun continues
+@exit_on_interrupt(RUN_AGAIN_TO_CONTINUE)
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> dict:
     args = build_parser().parse_args(argv)
-    try:
-        return DemoPipeline(args.config, args.out).run()
-    except KeyboardInterrupt:
-        # the stages keep their checkpoints and finished label chunks: a rerun continues
-        print('\nstopped: run the same command again to continue where it stopped',
-              file=sys.stderr)
-        raise SystemExit(130) from None
+    return DemoPipeline(args.config, args.out).run()
 
 
 if __name__ == '__main__':

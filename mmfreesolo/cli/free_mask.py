@@ -7,7 +7,7 @@ from typing import List, Optional
 from mmengine.config import DictAction
 
 from ..engine.free_mask_labelling import label_with_free_mask
-from ..errors import exit_on_user_error
+from ..errors import RUN_AGAIN_TO_CONTINUE, exit_on_interrupt, exit_on_user_error
 from ..pseudo_labels.labelling import AMP_DTYPES
 from .labelling_arguments import add_labelling_arguments
 
@@ -39,6 +39,7 @@ def free_mask_options(args: argparse.Namespace) -> dict:
     return options
 
 
+@exit_on_interrupt(RUN_AGAIN_TO_CONTINUE)
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> str:
     return label_with_free_mask(**free_mask_options(build_parser().parse_args(argv)))

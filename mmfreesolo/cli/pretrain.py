@@ -6,7 +6,7 @@ import argparse
 from typing import List, Optional
 
 from ..engine.pretraining import pretrain
-from ..errors import exit_on_user_error
+from ..errors import RESUME_TO_CONTINUE, exit_on_interrupt, exit_on_user_error
 from .runner_arguments import add_runner_arguments, runner_options
 
 
@@ -36,6 +36,7 @@ def pretrain_options(args: argparse.Namespace) -> dict:
                 **runner_options(args))
 
 
+@exit_on_interrupt(RESUME_TO_CONTINUE)
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> str:
     return pretrain(**pretrain_options(build_parser().parse_args(argv)))

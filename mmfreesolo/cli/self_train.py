@@ -6,7 +6,7 @@ import argparse
 from typing import List, Optional
 
 from ..engine.self_training import INITS, self_train
-from ..errors import exit_on_user_error
+from ..errors import RUN_AGAIN_TO_CONTINUE, exit_on_interrupt, exit_on_user_error
 from .runner_arguments import add_runner_arguments, runner_options
 
 
@@ -35,6 +35,7 @@ def self_train_options(args: argparse.Namespace) -> dict:
                 **runner_options(args))
 
 
+@exit_on_interrupt(RUN_AGAIN_TO_CONTINUE)
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> dict:
     return self_train(**self_train_options(build_parser().parse_args(argv)))

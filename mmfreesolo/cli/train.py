@@ -5,7 +5,7 @@ import argparse
 from typing import List, Optional
 
 from ..engine.training import train
-from ..errors import exit_on_user_error
+from ..errors import RESUME_TO_CONTINUE, exit_on_interrupt, exit_on_user_error
 from .runner_arguments import add_runner_arguments, runner_options
 
 
@@ -29,6 +29,7 @@ def train_options(args: argparse.Namespace) -> dict:
                 auto_scale_lr=args.auto_scale_lr, resume=args.resume, **runner_options(args))
 
 
+@exit_on_interrupt(RESUME_TO_CONTINUE)
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> None:
     train(**train_options(build_parser().parse_args(argv)))
