@@ -7,7 +7,7 @@ import gc
 import json
 import os
 from array import array
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 from mmdet.datasets import CocoDataset
@@ -37,6 +37,12 @@ class FreeMaskLabelDataset(CocoDataset):
         min_score: labels scored below this are dropped. Free Mask's score separates good
             masks from background blobs, so a stricter threshold for training than for
             writing the file trades recall for clean targets.
+        ignore_score: if set, labels scored from it up to ``min_score`` are kept as ignored
+            instances (``ignore_flag=1``; none when it is ``min_score`` or above, as in later
+            rounds that lower ``min_score``): a head that honours them (``FreeSOLOHead``)
+            trains neither the object nor background where they lie, so an object whose label
+            missed the cut is not taught as background. Images whose labels are all ignored
+            are dropped for training like images without labels.
         with_embeddings: also give each instance its ``embedding`` ((D, ) float32), read from
             the annotation's ``emb`` in either of its forms (base64 float16 or a list of
             numbers); an annotation without one is an error. Off by default: no loss uses them.
@@ -44,9 +50,11 @@ class FreeMaskLabelDataset(CocoDataset):
 
     METAINFO = dict(classes=('object', ), palette=[(220, 20, 60)])
 
-    def __init__(self, *args, min_score: float = 0.0, with_embeddings: bool = False,
-                 filter_cfg: dict = dict(filter_empty_gt=True), **kwargs) -> None:
+    def __init__(self, *args, min_score: float = 0.0, ignore_score: Optional[float] = None,
+                 with_embeddings: bool = False, filter_cfg: dict = dict(filter_empty_gt=True),
+                 **kwargs) -> None:
         self.min_score = min_score
+        self.ignore_score = min_score if ignore_score is None else min(ignore_score, min_score)
         self.with_embeddings = with_embeddings
         super().__init__(*args, filter_cfg=filter_cfg, **kwargs)
 
@@ -61,8 +69,9 @@ class FreeMaskLabelDataset(CocoDataset):
         gc.freeze()
 
     def load_data_list(self) -> List[dict]:
-        """One scan of the file: per image (in the file's order) its fields and ``spans``,
-        the (K, 2) byte spans of its kept annotations in the file's order."""
+        """One scan of the file: per image (in the file's order) its fields, ``spans``, the
+        (K, 2) byte spans of its kept annotations in the file's order, and ``num_trained``, how
+        many of them score ``min_score`` or more (the rest are ignored instances)."""
         fields = {key: array(code) for key, code in (
             ('image_id', 'q'), ('category_id', 'q'), ('id', 'q'), ('start', 'q'), ('end', 'q'),
             ('x', 'd'), ('y', 'd'), ('w', 'd'), ('h', 'd'), ('area', 'd'), ('score', 'd'),
@@ -112,33 +121,37 @@ class FreeMaskLabelDataset(CocoDataset):
         inter_h = np.maximum(0, np.minimum(y + h, height) - np.maximum(y, 0))
         kept = ((ann['ignore'] == 0) & (inter_w * inter_h != 0) & (ann['area'] > 0)
                 & (w >= 1) & (h >= 1) & np.isin(ann['category_id'], self.cat_ids)
-                & (ann['score'] >= self.min_score))
+                & (ann['score'] >= self.ignore_score))
         kept = np.flatnonzero(kept)
         kept = kept[np.argsort(image[kept], kind='stable')]  # by image, file order within
         bounds = np.searchsorted(image[kept], np.arange(len(images) + 1))
         spans = np.stack([ann['start'][kept], ann['end'][kept]], axis=1)
+        trained = np.concatenate([[0], np.cumsum(ann['score'][kept] >= self.min_score)])
         data_list = []
         for i, img in enumerate(images):
             data_list.append(dict(
                 img_path=os.path.join(self.data_prefix['img'], img['file_name']),
                 img_id=img['id'], seg_map_path=None, height=img['height'], width=img['width'],
-                spans=spans[bounds[i]:bounds[i + 1]].copy()))
+                spans=spans[bounds[i]:bounds[i + 1]].copy(),
+                num_trained=int(trained[bounds[i + 1]] - trained[bounds[i]])))
         return data_list
 
     def filter_data(self) -> List[dict]:
-        """Training drops the images with no kept label (and, with ``min_size``, small ones)."""
+        """Training drops the images with no label to train (and, with ``min_size``, small
+        ones)."""
         if self.test_mode or not self.filter_cfg:
             return self.data_list
         min_size = self.filter_cfg.get('min_size', 0)
         empty_gt = self.filter_cfg.get('filter_empty_gt', False)
         return [info for info in self.data_list
                 if min(info['width'], info['height']) >= min_size
-                and not (empty_gt and len(info['spans']) == 0)]
+                and not (empty_gt and info['num_trained'] == 0)]
 
     def get_data_info(self, idx: int) -> dict:
         """The image's fields and its ``instances``, read from the file."""
         data_info = super().get_data_info(idx)
         spans = data_info.pop('spans')
+        data_info.pop('num_trained')
         data_info['instances'] = [self._instance(json.loads(text))
                                   for text in self._read(spans)]
         if self.return_classes:
@@ -163,10 +176,11 @@ class FreeMaskLabelDataset(CocoDataset):
 
     def _instance(self, ann: dict) -> dict:
         x1, y1, w, h = ann['bbox']
-        instance = dict(ignore_flag=1 if ann.get('iscrowd', False) else 0,
-                        bbox=[x1, y1, x1 + w, y1 + h],
+        score = float(ann.get('score', 1.0))
+        ignored = ann.get('iscrowd', False) or score < self.min_score
+        instance = dict(ignore_flag=1 if ignored else 0, bbox=[x1, y1, x1 + w, y1 + h],
                         bbox_label=self.cat2label[ann['category_id']],
-                        mask=ann['segmentation'], score=float(ann.get('score', 1.0)))
+                        mask=ann['segmentation'], score=score)
         if self.with_embeddings:
             instance['embedding'] = self._embedding(ann)
         return instance

@@ -181,3 +181,32 @@ def test_malformed_label_files_are_one_clear_error(scenes, tmp_path):
     path.write_text('[]')
     with pytest.raises(UserInputError, match='a COCO file is a JSON object, got a list'):
         build(scenes, path)
+
+
+def test_ignore_score_keeps_the_labels_below_min_score_as_ignored(scenes, tmp_path):
+    path, data = pseudo_label_file(scenes, tmp_path, empty_image=False)
+    scores = sorted(a['score'] for a in data['annotations'])
+    low, high = scores[len(scores) // 4], scores[len(scores) // 2]
+    dataset = build(scenes, path, min_score=high, ignore_score=low)
+    by_image = {}
+    for ann in data['annotations']:
+        by_image.setdefault(ann['image_id'], []).append(ann['score'])
+    trained = {i for i, s in by_image.items() if max(s) >= high}
+    assert {dataset.get_data_info(k)['img_id'] for k in range(len(dataset))} == trained, \
+        'an image whose labels are all ignored is dropped like one without labels'
+    seen_ignored = False
+    for k in range(len(dataset)):
+        info = dataset.get_data_info(k)
+        expected = sorted(s for s in by_image[info['img_id']] if s >= low)
+        assert sorted(i['score'] for i in info['instances']) == expected
+        assert all(i['ignore_flag'] == (i['score'] < high) for i in info['instances'])
+        sample = dataset[k]['data_samples']
+        assert len(sample.gt_instances) == sum(s >= high for s in expected)
+        assert len(sample.ignored_instances) == sum(s < high for s in expected)
+        seen_ignored |= len(sample.ignored_instances) > 0
+    assert seen_ignored
+    # at or above min_score (later rounds lower min_score): nothing is ignored
+    for ignore_score in (high, 1.0):
+        dataset = build(scenes, path, min_score=high, ignore_score=ignore_score)
+        assert not any(i['ignore_flag'] for k in range(len(dataset))
+                       for i in dataset.get_data_info(k)['instances'])

@@ -210,3 +210,53 @@ def test_pairwise_warmup_follows_the_training_iteration(model):
     assert full > 0 and values[0].item() == 0
     assert values[1].item() == pytest.approx(full * (warmup // 4) / warmup, rel=1e-5)
     assert values[3].item() == pytest.approx(full, rel=1e-6)
+
+
+def test_ignored_instances_leave_their_cells_out_of_the_category_loss(model):
+    """An ignored label's cells (SOLOv2's assignment, as if it were kept) are neither object nor
+    background in the focal loss, except where a kept label claims them; against the focal loss
+    of every cell, summed over the cells left in."""
+    from mmdet.models.losses.focal_loss import py_sigmoid_focal_loss
+    model.train()
+    head = model.mask_head
+    batch = _batch((1, 1))
+    away = torch.zeros(1, 128, 128, dtype=torch.bool)
+    away[0, 70:110, 80:120] = True             # an object of its own
+    on_kept = torch.zeros(1, 128, 128, dtype=torch.bool)
+    on_kept[0, 10:50, 20:70] = True            # where image 1's kept label lies
+    for sample, mask in zip(batch['data_samples'], (away, on_kept)):
+        sample.ignored_instances = InstanceData(
+            masks=BitmapMasks(mask.numpy(), 128, 128), labels=torch.zeros(1, dtype=torch.long),
+            bboxes=mask2bbox(mask))
+    data = model.data_preprocessor(batch, training=True)
+    with torch.no_grad():
+        kernels, cls, mask_feats = head(model.extract_feat(data['inputs']))
+    gts = [s.gt_instances for s in data['data_samples']]
+    ignored = [s.ignored_instances for s in data['data_samples']]
+    metas = [s.metainfo for s in data['data_samples']]
+    sims = [s.color_similarity for s in data['data_samples']]
+    size = mask_feats.shape[-2:]
+
+    def cells(instances):  # (levels, then images, then cells) labels, as the head flattens
+        labels = [head._get_targets_single(i, featmap_sizes=size)[1] for i in instances]
+        return torch.cat([torch.cat([img.flatten() for img in lvl]) for lvl in zip(*labels)])
+
+    labels, ignore = cells(gts), cells(ignored)
+    logits = torch.cat([lvl.permute(0, 2, 3, 1).reshape(-1, 1) for lvl in cls])
+    each = py_sigmoid_focal_loss(logits, (labels == 0).long()[:, None].float(), gamma=2.0,
+                                 alpha=0.25, reduction='none')[:, 0]
+    left_out = (ignore == 0) & (labels == 1)
+    assert left_out.any() and ((ignore == 0) & (labels == 0)).any(), 'both cases are tried'
+    num_pos = int((labels == 0).sum())
+    expected = each[~left_out].sum() / (num_pos + 1)
+    plain = each.sum() / (num_pos + 1)
+    for given, want in ((ignored, expected), (None, plain), ([None, None], plain)):
+        losses = head.loss_by_feat(kernels, cls, mask_feats, batch_gt_instances=gts,
+                                   batch_img_metas=metas, batch_color_similarity=sims,
+                                   batch_gt_instances_ignore=given)
+        assert losses['loss_cls'].item() == pytest.approx(want.item(), rel=1e-5)
+    # the ignored label of image 1 lies on its kept one: nothing of image 1 is left out
+    image_1 = torch.cat([torch.cat([torch.zeros(n * n, dtype=torch.bool),
+                                    torch.ones(n * n, dtype=torch.bool)])
+                         for n in head.num_grids])
+    assert not (left_out & image_1).any()

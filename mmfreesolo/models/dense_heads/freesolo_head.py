@@ -12,6 +12,7 @@ from mmdet.structures import SampleList
 from mmdet.structures.mask import mask2bbox
 from mmdet.utils import InstanceList
 from mmengine.logging import MessageHub
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 LOSS_REDUCTIONS = ('level', 'positive')
@@ -66,6 +67,11 @@ class FreeSOLOHead(SOLOV2Head):
     release multiplies it by zero, so the published numbers were trained without it, and it is
     not built here (Free Mask writes each mask's embedding into the label file when asked:
     ``model.emb_dim=128`` in its config).
+
+    Ignored instances (``ignore_flag=1``: crowds, or labels that ``FreeMaskLabelDataset`` keeps
+    below its ``min_score`` with ``ignore_score``) train nothing: the grid cells that SOLOv2's
+    assignment would give them are left out of the category loss, unless a kept label claims
+    them, instead of being trained as background.
 
     The pairwise term's warm-up follows the training iteration, read from mmengine's
     ``MessageHub`` as mmdet's BoxInst does (so it resumes with the Runner's iteration).
@@ -137,6 +143,7 @@ class FreeSOLOHead(SOLOV2Head):
                      batch_gt_instances: InstanceList,
                      batch_img_metas: List[dict],
                      batch_color_similarity: Optional[List[Tensor]] = None,
+                     batch_gt_instances_ignore: Optional[List[Optional[InstanceData]]] = None,
                      **kwargs) -> dict:
         """
         Args:
@@ -144,6 +151,8 @@ class FreeSOLOHead(SOLOV2Head):
             mlvl_cls_preds: per level (B, 1, S, S) category logits.
             mask_feats: (B, C, H / 4, W / 4) unified mask features.
             batch_color_similarity: per image (K, H / 4, W / 4).
+            batch_gt_instances_ignore: per image the ignored instances (or None), from
+                mmdet's ``unpack_gt_instances``.
         """
         featmap_size = mask_feats.shape[-2:]
         pos_mask_targets, labels, _, pos_indexes = multi_apply(
@@ -181,8 +190,32 @@ class FreeSOLOHead(SOLOV2Head):
             lvl_cls.permute(0, 2, 3, 1).reshape(-1, self.num_classes)
             for lvl_cls in mlvl_cls_preds
         ])
-        losses['loss_cls'] = self.loss_cls(flat_cls, flat_labels, avg_factor=num_pos + 1)
+        weight = self._category_weight(flat_labels, batch_gt_instances_ignore, featmap_size)
+        losses['loss_cls'] = self.loss_cls(flat_cls, flat_labels, weight=weight,
+                                           avg_factor=num_pos + 1)
         return losses
+
+    def _category_weight(self, flat_labels: Tensor,
+                         batch_gt_instances_ignore: Optional[List[Optional[InstanceData]]],
+                         featmap_size) -> Optional[Tensor]:
+        """(N, ) weights of the flattened grid cells (levels, then images, then cells, as
+        ``flat_labels``): 0 for the background cells that an ignored instance would be assigned
+        (SOLOv2's assignment run on the ignored instances), 1 elsewhere; None when no image has
+        an ignored instance."""
+        ignored = [i if i is not None and len(i) > 0 else None
+                   for i in batch_gt_instances_ignore or []]
+        if not any(i is not None for i in ignored):
+            return None
+        ignore_labels = [  # per image, per level (S, S)
+            [flat_labels.new_full((n, n), self.num_classes) for n in self.num_grids]
+            if i is None else self._get_targets_single(i, featmap_sizes=featmap_size)[1]
+            for i in ignored]
+        flat_ignore = torch.cat([
+            torch.cat([img_labels.flatten() for img_labels in lvl_labels])
+            for lvl_labels in zip(*ignore_labels)
+        ])
+        dropped = (flat_ignore != self.num_classes) & (flat_labels == self.num_classes)
+        return (~dropped).float()
 
     def _counted_rows(self, batch_img_metas: List[dict], images: Tensor,
                       featmap_size) -> Tensor:
