@@ -23,8 +23,9 @@ model = dict(
         init_cfg=dict(type='BackboneCheckpoint', checkpoint=pretrained)),
     neck=dict(in_channels=[64, 128, 256, 512]))
 
-# these labels are mostly right from score 0.7, not 0.65 (benchmarks/free_mask_label_quality.py)
-train_dataloader = dict(dataset=dict(min_score=0.7))
+# this Free Mask's pieces are mostly background below 0.75 (benchmarks/free_mask_label_quality.py;
+# docs/benchmarks.md, "The annotation-free recipe")
+train_dataloader = dict(dataset=dict(min_score=0.75))
 
 self_training = dict(
     pretrain=dict(config='{{fileDirname}}/pretrain/densecl_r18_scenes_cpu.py'),

@@ -9,10 +9,10 @@ _base_ = './freesolo_r18_densecl_scenes_cpu.py'
 
 model = dict(
     backbone=dict(norm_cfg=dict(type='GN', num_groups=32, requires_grad=True), init_cfg=None))
-# Free Mask's labels from 0.5 (the file's floor) up to min_score 0.7 are ignored rather than
+# Free Mask's labels from 0.5 (the file's floor) up to min_score 0.75 are ignored rather than
 # dropped: their cells leave the category loss instead of being trained as background, which
-# lifts round 1 on every seed (docs/benchmarks.md, "The annotation-free recipe"); later rounds
-# ignore nothing
+# lifted round 1 on every seed on unsplit labels (docs/benchmarks.md, "The annotation-free
+# recipe"); later rounds ignore nothing
 train_dataloader = dict(dataset=dict(ignore_score=0.5))
 # the pretrained ResNet-18 feeds Free Mask only
 self_training = dict(pretrain=dict(init_rounds=False))

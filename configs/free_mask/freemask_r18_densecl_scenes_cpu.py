@@ -9,6 +9,8 @@
 # the backbone itself. Input size, score threshold and filters as the MobileNetV2 config. It reads
 # the third stage (stride 16), not the fourth that DenseCL's loss sees: the fourth's masks score
 # a small fraction of the third's (docs/benchmarks.md, "DenseCL pretraining on the scenes").
+# split_components: these features follow colour, so one query lights up every object of its
+# colour; split, each piece is a mask of its own (the same section; the MobileNetV2's masks lose).
 _base_ = './freemask_mobilenetv2_scenes_cpu.py'
 
 model = dict(
@@ -25,4 +27,6 @@ model = dict(
         norm_eval=True,
         style='pytorch',
         init_cfg=None),
-    backbone_checkpoint='{{$MMFREESOLO_PRETRAINED:work_dirs/densecl_r18_scenes/backbone.pth}}')
+    backbone_checkpoint='{{$MMFREESOLO_PRETRAINED:work_dirs/densecl_r18_scenes/backbone.pth}}',
+    split_components=True,
+    nms_pre=1000)  # Matrix NMS costs the square of the pieces: only the best 1000 go to it
