@@ -4,7 +4,7 @@ bound, per seed, on the demo's scenes.
     python benchmarks/freesolo_seeds.py --out work_dirs/seeds [--seeds 0 1 2]
         [--config configs/freesolo_mobilenetv2_scenes_cpu.py]
         [--supervised configs/solov2_mobilenetv2_scenes_cpu.py] [--rounds 2]
-        [--num-train 256] [--num-val 48] [--cfg-options k=v ...]
+        [--ground-truth-labels] [--num-train 256] [--num-val 48] [--cfg-options k=v ...]
 
 Seeds change the data order and the initialisation of the heads (``randomness.seed``), not the
 data: the scenes (256 train, 48 val) and Free Mask's labels are made once and shared. Each seed
@@ -14,7 +14,10 @@ Prints, per stage, the median and min-max over seeds of mask AP / AP50 / AP75, b
 AR@100 and labels per train scene, whether Free Mask < round 1 < round 2 held for every seed,
 whether each step exceeds the spread over the seeds of the stage it reaches, and the ratio of
 round 2 to the supervised bound. A seed whose masks collapsed (MaskCollapseHook stopped its run)
-is named and left out of the FreeSOLO rows.
+is named and left out of the FreeSOLO rows. ``--ground-truth-labels`` adds a row: the FreeSOLO
+config (its detector, weak losses and schedule) trained once on the train scenes' ground-truth
+masks as labels (scored 1), ``tools/train.py`` in ``OUT/seed_<s>/on_ground_truth``: how far that
+detector and those losses go on perfect labels.
 """
 import argparse
 import json
@@ -79,14 +82,14 @@ def _stages(summary):
         return {s['stage']: s for s in json.load(f)['stages']}
 
 
-def supervised(seed, out, env, config):
-    """Val metrics of the supervised config trained with this seed."""
-    work = osp.join(out, f'seed_{seed}', 'supervised')
+def supervised(seed, out, env, config, name='supervised', cfg_options=()):
+    """Val metrics of ``config`` trained with this seed, in ``OUT/seed_<s>/<name>``."""
+    work = osp.join(out, f'seed_{seed}', name)
     metrics = osp.join(work, 'val_metrics.json')
     if not osp.isfile(metrics):
-        log = osp.join(out, f'seed_{seed}', 'supervised.log')
+        log = osp.join(out, f'seed_{seed}', f'{name}.log')
         run(['tools/train.py', config, '--work-dir', work,
-             '--cfg-options', f'randomness.seed={seed}'], env, log)
+             '--cfg-options', f'randomness.seed={seed}'] + list(cfg_options), env, log)
         with open(osp.join(work, 'last_checkpoint')) as f:
             checkpoint = f.read().strip()
         start = osp.getsize(log)
@@ -116,6 +119,8 @@ def main():
     parser.add_argument('--supervised', default='configs/solov2_mobilenetv2_scenes_cpu.py',
                         help="'none' to skip the upper bound")
     parser.add_argument('--rounds', type=int, default=2)
+    parser.add_argument('--ground-truth-labels', action='store_true',
+                        help='also train the FreeSOLO config on the ground truth as labels')
     parser.add_argument('--num-train', type=int, default=256)
     parser.add_argument('--num-val', type=int, default=48)
     parser.add_argument('--cfg-options', nargs='*', default=[],
@@ -129,7 +134,7 @@ def main():
         generate_scenes(scenes, args.num_train, args.num_val)
     env = dict(os.environ, MMFREESOLO_SCENES=scenes + os.sep, PYTHONUNBUFFERED='1')
 
-    stages, upper, seconds, collapsed = {}, {}, {}, {}
+    stages, upper, on_truth, seconds, collapsed = {}, {}, {}, {}, {}
     for seed in args.seeds:
         os.makedirs(osp.join(out, f'seed_{seed}'), exist_ok=True)
         start = time.time()
@@ -141,6 +146,13 @@ def main():
             print(f'seed {seed}: stopped, {e}', flush=True)
         if args.supervised != 'none':
             upper[seed] = supervised(seed, out, env, args.supervised)
+        if args.ground_truth_labels:
+            on_truth[seed] = supervised(
+                seed, out, env, args.config, 'on_ground_truth', args.cfg_options + [
+                    # FreeMaskLabelDataset scores a mask without a score 1
+                    'train_dataloader.dataset.ann_file=annotations/instances_train.json',
+                    'train_dataloader.dataset.min_score=0.0',
+                    'train_dataloader.dataset.ignore_score=None'])
         seconds[seed] = time.time() - start
         print(f'seed {seed}: {seconds[seed]:.0f} s (0 when read back)', flush=True)
 
@@ -165,6 +177,10 @@ def main():
     if upper:
         rows.append(['supervised'] + [spread([upper[s].get(k) for s in args.seeds])
                                       for k, _ in METRICS] + ['(ground truth)'])
+    if on_truth:
+        rows.append(['FreeSOLO on ground truth'] + [
+            spread([on_truth[s].get(k) for s in args.seeds]) for k, _ in METRICS]
+            + ['(ground truth)'])
     over = f' (supervised: over {args.seeds})' if upper and collapsed else ''
     print(f'\nmedian (min-max) over seeds {seeds}{over}, {args.num_val} val scenes; '
           'labels/scene: those the next round trains on')
@@ -189,6 +205,10 @@ def main():
         ratios = [stages[s][stage_names[-1]]['val']['segm_mAP'] / upper[s]['segm_mAP']
                   for s in seeds if upper[s].get('segm_mAP')]
         print(f'{stage_names[-1]} / supervised mask AP: {spread(ratios)}')
+    if on_truth:
+        ratios = [stages[s][stage_names[-1]]['val']['segm_mAP'] / on_truth[s]['segm_mAP']
+                  for s in seeds if on_truth[s].get('segm_mAP')]
+        print(f'{stage_names[-1]} / FreeSOLO on ground truth, mask AP: {spread(ratios)}')
 
 
 if __name__ == '__main__':
