@@ -82,8 +82,10 @@ def _stages(summary):
         return {s['stage']: s for s in json.load(f)['stages']}
 
 
-def supervised(seed, out, env, config, name='supervised', cfg_options=()):
-    """Val metrics of ``config`` trained with this seed, in ``OUT/seed_<s>/<name>``."""
+def on_ground_truth(seed, out, env, config, name, cfg_options=()):
+    """Val metrics of ``config`` trained with this seed on the train scenes' ground truth (the
+    supervised config's own data; a FreeSOLO config's through ``cfg_options``), in
+    ``OUT/seed_<s>/<name>``; a finished run is read back."""
     work = osp.join(out, f'seed_{seed}', name)
     metrics = osp.join(work, 'val_metrics.json')
     if not osp.isfile(metrics):
@@ -145,9 +147,9 @@ def main():
             collapsed[seed] = str(e)
             print(f'seed {seed}: stopped, {e}', flush=True)
         if args.supervised != 'none':
-            upper[seed] = supervised(seed, out, env, args.supervised)
+            upper[seed] = on_ground_truth(seed, out, env, args.supervised, 'supervised')
         if args.ground_truth_labels:
-            on_truth[seed] = supervised(
+            on_truth[seed] = on_ground_truth(
                 seed, out, env, args.config, 'on_ground_truth', args.cfg_options + [
                     # FreeMaskLabelDataset scores a mask without a score 1
                     'train_dataloader.dataset.ann_file=annotations/instances_train.json',
