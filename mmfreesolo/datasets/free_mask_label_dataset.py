@@ -43,6 +43,9 @@ class FreeMaskLabelDataset(CocoDataset):
             trains neither the object nor background where they lie, so an object whose label
             missed the cut is not taught as background. Images whose labels are all ignored
             are dropped for training like images without labels.
+        ignore_area: labels that would be trained but whose ``area`` (the file's, in pixels of
+            the image as written) is below this are kept as ignored instances instead: the weak
+            losses learn little from a mask a few cells wide at stride 4. 0 ignores none.
         with_embeddings: also give each instance its ``embedding`` ((D, ) float32), read from
             the annotation's ``emb`` in either of its forms (base64 float16 or a list of
             numbers); an annotation without one is an error. Off by default: no loss uses them.
@@ -51,10 +54,11 @@ class FreeMaskLabelDataset(CocoDataset):
     METAINFO = dict(classes=('object', ), palette=[(220, 20, 60)])
 
     def __init__(self, *args, min_score: float = 0.0, ignore_score: Optional[float] = None,
-                 with_embeddings: bool = False, filter_cfg: dict = dict(filter_empty_gt=True),
-                 **kwargs) -> None:
+                 ignore_area: float = 0.0, with_embeddings: bool = False,
+                 filter_cfg: dict = dict(filter_empty_gt=True), **kwargs) -> None:
         self.min_score = min_score
         self.ignore_score = min_score if ignore_score is None else min(ignore_score, min_score)
+        self.ignore_area = ignore_area
         self.with_embeddings = with_embeddings
         super().__init__(*args, filter_cfg=filter_cfg, **kwargs)
 
@@ -71,7 +75,7 @@ class FreeMaskLabelDataset(CocoDataset):
     def load_data_list(self) -> List[dict]:
         """One scan of the file: per image (in the file's order) its fields, ``spans``, the
         (K, 2) byte spans of its kept annotations in the file's order, and ``num_trained``, how
-        many of them score ``min_score`` or more (the rest are ignored instances)."""
+        many of them are trained (the rest are ignored instances)."""
         fields = {key: array(code) for key, code in (
             ('image_id', 'q'), ('category_id', 'q'), ('id', 'q'), ('start', 'q'), ('end', 'q'),
             ('x', 'd'), ('y', 'd'), ('w', 'd'), ('h', 'd'), ('area', 'd'), ('score', 'd'),
@@ -126,7 +130,8 @@ class FreeMaskLabelDataset(CocoDataset):
         kept = kept[np.argsort(image[kept], kind='stable')]  # by image, file order within
         bounds = np.searchsorted(image[kept], np.arange(len(images) + 1))
         spans = np.stack([ann['start'][kept], ann['end'][kept]], axis=1)
-        trained = np.concatenate([[0], np.cumsum(ann['score'][kept] >= self.min_score)])
+        trained = np.concatenate([[0], np.cumsum((ann['score'][kept] >= self.min_score)
+                                                 & (ann['area'][kept] >= self.ignore_area))])
         data_list = []
         for i, img in enumerate(images):
             data_list.append(dict(
@@ -177,7 +182,8 @@ class FreeMaskLabelDataset(CocoDataset):
     def _instance(self, ann: dict) -> dict:
         x1, y1, w, h = ann['bbox']
         score = float(ann.get('score', 1.0))
-        ignored = ann.get('iscrowd', False) or score < self.min_score
+        ignored = (ann.get('iscrowd', False) or score < self.min_score
+                   or ann.get('area', 0) < self.ignore_area)
         instance = dict(ignore_flag=1 if ignored else 0, bbox=[x1, y1, x1 + w, y1 + h],
                         bbox_label=self.cat2label[ann['category_id']],
                         mask=ann['segmentation'], score=score)

@@ -210,3 +210,33 @@ def test_ignore_score_keeps_the_labels_below_min_score_as_ignored(scenes, tmp_pa
         dataset = build(scenes, path, min_score=high, ignore_score=ignore_score)
         assert not any(i['ignore_flag'] for k in range(len(dataset))
                        for i in dataset.get_data_info(k)['instances'])
+
+
+def test_ignore_area_keeps_small_trained_labels_as_ignored(scenes, tmp_path):
+    path, data = pseudo_label_file(scenes, tmp_path, empty_image=False)
+    scores = sorted(a['score'] for a in data['annotations'])
+    low, high = scores[len(scores) // 4], scores[len(scores) // 2]
+    areas = sorted(a['area'] for a in data['annotations'])
+    small = areas[len(areas) // 2]
+    dataset = build(scenes, path, min_score=high, ignore_score=low, ignore_area=small)
+    by_image = {}
+    for ann in data['annotations']:
+        by_image.setdefault(ann['image_id'], []).append(ann)
+    trained = {i for i, anns in by_image.items()
+               if any(a['score'] >= high and a['area'] >= small for a in anns)}
+    assert {dataset.get_data_info(k)['img_id'] for k in range(len(dataset))} == trained, \
+        'an image whose trained labels are all small is dropped like one without labels'
+    seen_small = False
+    for k in range(len(dataset)):
+        info = dataset.get_data_info(k)
+        anns = {a['id']: a for a in by_image[info['img_id']] if a['score'] >= low}
+        assert len(info['instances']) == len(anns)
+        flags = sorted(i['ignore_flag'] for i in info['instances'])
+        expected = sorted(int(a['score'] < high or a['area'] < small) for a in anns.values())
+        assert flags == expected
+        seen_small |= any(a['score'] >= high and a['area'] < small for a in anns.values())
+    assert seen_small
+    # 0, the default, ignores no label for its area
+    dataset = build(scenes, path, min_score=high, ignore_score=low)
+    assert all(i['ignore_flag'] == (i['score'] < high) for k in range(len(dataset))
+               for i in dataset.get_data_info(k)['instances'])
