@@ -15,9 +15,9 @@ AR@100 and labels per train scene, whether Free Mask < round 1 < round 2 held fo
 whether each step exceeds the spread over the seeds of the stage it reaches, and the ratio of
 round 2 to the supervised bound. A seed whose masks collapsed (MaskCollapseHook stopped its run)
 is named and left out of the FreeSOLO rows. ``--ground-truth-labels`` adds a row: the FreeSOLO
-config (its detector, weak losses and schedule) trained once on the train scenes' ground-truth
-masks as labels (scored 1), ``tools/train.py`` in ``OUT/seed_<s>/on_ground_truth``: how far that
-detector and those losses go on perfect labels.
+config (its detector, weak losses, schedule and the dataset's ``ignore_area``) trained once on the
+train scenes' ground-truth masks as labels (scored 1), ``tools/train.py`` in
+``OUT/seed_<s>/on_ground_truth``: how far that detector and those losses go on perfect labels.
 """
 import argparse
 import json
