@@ -11,15 +11,15 @@ model = dict(
     backbone=dict(norm_cfg=dict(type='GN', num_groups=32, requires_grad=True), init_cfg=None),
     # the weak mask terms averaged over all positives (SOLOv2's reduction), not per FPN level as
     # the release does: on 128-px scenes only the first two levels hold objects, and per level
-    # the second one's few objects of 48 px and more weigh as much as all the others. Trained on
-    # the ground truth, the config reaches 0.2 mask AP this way, 0.16 per level; round 2 stays
-    # near its labels on every seed (docs/benchmarks.md, "The annotation-free recipe")
+    # the second one's few objects of 48 px and more weigh as much as all the others. It lifts
+    # what this config learns from the ground truth and round 2's worst seed
+    # (docs/benchmarks.md, "The annotation-free recipe")
     mask_head=dict(loss_reduction='positive'))
 # Free Mask's labels from 0.5 (the file's floor) up to min_score 0.75 are ignored rather than
 # dropped: their cells leave the category loss instead of being trained as background, which
-# lifted round 1 on every seed on unsplit labels. So are its labels under 200 px, a few cells
-# wide at stride 4: round 2 rose on two seeds of three (docs/benchmarks.md, "The annotation-free
-# recipe"). Later rounds ignore nothing.
+# lifted round 1 on every seed on unsplit labels. So are its labels under 200 px: a few cells
+# wide at stride 4, they teach the weak losses little (round 2 rose on two seeds of three;
+# docs/benchmarks.md, "The annotation-free recipe"). Later rounds ignore nothing.
 train_dataloader = dict(dataset=dict(ignore_score=0.5, ignore_area=200))
 self_training = dict(
     pretrain=dict(init_rounds=False),  # the pretrained ResNet-18 feeds Free Mask only
