@@ -229,11 +229,12 @@ def test_ignore_area_keeps_small_trained_labels_as_ignored(scenes, tmp_path):
     seen_small = False
     for k in range(len(dataset)):
         info = dataset.get_data_info(k)
-        anns = {a['id']: a for a in by_image[info['img_id']] if a['score'] >= low}
-        assert len(info['instances']) == len(anns)
-        flags = sorted(i['ignore_flag'] for i in info['instances'])
-        expected = sorted(int(a['score'] < high or a['area'] < small) for a in anns.values())
-        assert flags == expected
+        # scores are unique (0.5 + id / 1000): each instance is matched to its annotation
+        anns = {a['score']: a for a in by_image[info['img_id']] if a['score'] >= low}
+        assert sorted(i['score'] for i in info['instances']) == sorted(anns)
+        for instance in info['instances']:
+            ann = anns[instance['score']]
+            assert instance['ignore_flag'] == int(ann['score'] < high or ann['area'] < small)
         seen_small |= any(a['score'] >= high and a['area'] < small for a in anns.values())
     assert seen_small
     # 0, the default, ignores no label for its area
