@@ -51,14 +51,14 @@ def test_demo_tool_with_free_mask_alone(images, scenes, tmp_path):
     assert _read_png(tmp_path / 'coffee.png').shape[1] == 600
 
 
-# 16 scenes, 20 iterations a run, 6 of pretraining; every cut loose enough for each round to have
+# 16 scenes, 10 iterations a run, 4 of pretraining; every cut loose enough for each round to have
 # labels: the plumbing is tested here, the learning by test_freesolo_end_to_end.py. Checkpoints
 # and label chunks come often enough for a stopped run to have some to continue from.
-ITERS = 20
+ITERS = 10
 DEMO_TEST_CONFIG = f"""
 _base_ = '{REPO}/configs/demo/freesolo_demo_annotation_free_cpu.py'
 short = dict(train_cfg=dict(max_iters={ITERS}, val_interval={ITERS}),
-             default_hooks=dict(checkpoint=dict(interval=10, max_keep_ckpts=1)))
+             default_hooks=dict(checkpoint=dict(interval={ITERS // 2}, max_keep_ckpts=1)))
 loose = dict(train_dataloader=dict(dataset=dict(min_score=0.0)),
              model=dict(test_cfg=dict(score_thr=0.005, filter_thr=0.0)),
              custom_hooks=[dict(type='SelfTrainingHook', score_thr=0.0, max_per_img=20,
@@ -81,7 +81,7 @@ model = loose['model']
 custom_hooks = loose['custom_hooks'] + [dict(type='TrainingProgressHook')]
 self_training = dict(
     pretrain=dict(cfg_options={{'model.queue_len': 32, 'train_dataloader.batch_size': 4,
-                                'train_cfg.max_iters': 6,
+                                'train_cfg.max_iters': 4,
                                 'default_hooks.checkpoint.interval': 2}}),
     free_mask=dict(chunk_size=4))
 """
@@ -124,8 +124,8 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
                 assert row[metric] is None, 'mmdet\'s SOLOv2 predicts no boxes'
             else:
                 assert 0 <= row[metric] <= 1, (row['stage'], metric)
-    # the MobileNetV2's Free Mask is deterministic and finds objects in 4 scenes; the rounds, 20
-    # iterations on 16 scenes, and the 6-step pretraining may find none (the learning is checked
+    # the MobileNetV2's Free Mask is deterministic and finds objects in 4 scenes; the rounds, 10
+    # iterations on 16 scenes, and the 4-step pretraining may find none (the learning is checked
     # by test_freesolo_end_to_end.py)
     assert rows[4]['mask AP50'] > 0.05, rows[4]
     table = (out / 'ap_table.md').read_text().splitlines()
@@ -242,7 +242,7 @@ def test_annotation_free_demo_pretrains_and_sets_its_rows_beside_the_others(tmp_
             for stage in ('pretrain', 'round_1', 'round_2')}
     assert 'resumed epoch: 0, iter: ' in logs['pretrain'], 'pretraining continued'
     for stage in ('round_1', 'round_2'):
-        assert 'Advance dataloader 10 steps' in logs[stage], f'{stage} continued at iter 10'
+        assert f'Advance dataloader {ITERS // 2} steps' in logs[stage], f'{stage} continued'
     assert json.loads((stopped / 'ap_table.json').read_text()) == rows
     # nothing lost or done twice: the same weights and labels as the uninterrupted run
     for trained in ['pretrain/backbone.pth'] + [
