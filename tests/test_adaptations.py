@@ -1,5 +1,5 @@
 """The adaptations of torch, mmengine and mmcv to each other: safe checkpoint loading kept on,
-CPU distributed runs."""
+CPU distributed runs, mmcv's hue jitter, a config's text formatted once."""
 import os
 import pickle
 
@@ -168,3 +168,37 @@ def test_finish_distributed_frees_the_group_and_the_finished_ddp_wrapper(tmp_pat
     assert not dist.is_initialized()
     assert wrapper() is None
     finish_distributed()  # without a group: nothing to do
+
+
+def test_a_configs_text_is_formatted_once_and_anew_when_it_changes(monkeypatch):
+    """mmengine reads ``pretty_text`` five times when a Runner starts and once per checkpoint:
+    yapf runs once per distinct text, and the text is yapf's own."""
+    import mmengine.config.config as mmengine_config
+    from mmengine.config import Config
+
+    from mmfreesolo.adaptations.config_text import RememberedFormatting
+    assert isinstance(mmengine_config.FormatCode, RememberedFormatting), 'installed on import'
+    yapf_format = mmengine_config.FormatCode.format_code
+    formatted = []
+
+    def counted(text, **kwargs):
+        formatted.append(text)
+        return yapf_format(text, **kwargs)
+
+    monkeypatch.setattr(mmengine_config, 'FormatCode', RememberedFormatting(counted, size=2))
+    cfg = Config(dict(model=dict(type='SOLOv2', backbone=dict(depth=18, frozen_stages=-1)),
+                      work_dir='work_dirs/a'))
+    text = cfg.pretty_text
+    assert [cfg.pretty_text, Config(cfg.to_dict()).pretty_text] == [text, text]
+    assert len(formatted) == 1
+    style = dict(based_on_style='pep8', blank_line_before_nested_class_or_def=True,
+                 split_before_expression_after_opening_paren=True)  # mmengine's
+    assert text == yapf_format(formatted[0], style_config=style)[0]
+    assert "model = dict(backbone=dict(depth=18, frozen_stages=-1), type='SOLOv2')" in text
+    assert formatted[0] != text, 'yapf reflowed the text mmengine built'
+
+    cfg.model.backbone.depth = 50  # a nested change: another text, formatted anew
+    assert 'depth=50' in cfg.pretty_text and len(formatted) == 2
+    Config(dict(work_dir='b')).pretty_text  # a third text pushes the first out (size 2)
+    cfg.model.backbone.depth = 18
+    assert cfg.pretty_text == text and len(formatted) == 4
