@@ -202,3 +202,21 @@ def test_a_configs_text_is_formatted_once_and_anew_when_it_changes(monkeypatch):
     Config(dict(work_dir='b')).pretty_text  # a third text pushes the first out (size 2)
     cfg.model.backbone.depth = 18
     assert cfg.pretty_text == text and len(formatted) == 4
+
+
+def test_remembered_formatting_keys_on_every_argument():
+    """Another style or keyword is another call; lists in a style do not break the key."""
+    from mmfreesolo.adaptations.config_text import RememberedFormatting
+    calls = []
+
+    def fake_format(text, style_config=None, **kwargs):
+        calls.append((text, style_config, kwargs))
+        return text.upper(), True
+
+    remembered = RememberedFormatting(fake_format)
+    style = dict(based_on_style='pep8', no_split=['a', 'b'])
+    assert remembered('x = 1', style_config=style) == ('X = 1', True)
+    assert remembered('x = 1', style_config=dict(style)) == ('X = 1', True)
+    remembered('x = 1', style_config=dict(style, no_split=['a']))
+    remembered('x = 1', style_config=style, verify=True)
+    assert len(calls) == 3

@@ -1,6 +1,6 @@
 """mmengine formats a config's text with yapf every time ``Config.pretty_text`` is read: five
 times when a Runner starts (its log, the message hub, the dumped config) and once more for every
-checkpoint it saves, each a fraction of a second to seconds of CPU for one and the same text.
+checkpoint it saves, each a full yapf pass over one and the same text.
 Here the formatting is remembered: the same unformatted text and style give the same formatted
 text, so only the first read of a config formats it. A config changed in between has another
 text, and is formatted anew."""
@@ -15,9 +15,11 @@ _CACHE_SIZE = 16
 
 
 def _frozen(value: Any) -> Any:
-    """A hashable copy of a yapf style (a dict, a name or None)."""
+    """A hashable copy of a yapf style or keyword arguments (dicts and lists of plain values)."""
     if isinstance(value, dict):
         return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, (list, tuple, set)):
+        return tuple(_frozen(item) for item in value)
     return value
 
 
