@@ -6,7 +6,7 @@ import re
 import subprocess
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 TERMINAL = ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL',
             'PREEMPTED', 'BOOT_FAIL', 'DEADLINE')
@@ -39,18 +39,38 @@ def wait_until(condition, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def release_requeued(job_id: str, timeout: float = 120) -> None:
-    """Slurm makes a requeued job eligible 120 s after the requeue; start it soon after it is
-    pending again.
+def job_record(job_id: str) -> Dict[str, str]:
+    """The controller's state, pending reason and restart count of a job ('' once forgotten)."""
+    out = subprocess.run(['scontrol', 'show', 'job', '-o', job_id], capture_output=True,
+                         text=True).stdout
+    fields = {key: re.search(rf'\b{key}=(\S+)', out) for key in ('JobState', 'Reason', 'Restarts')}
+    return {key: match.group(1) if match else '' for key, match in fields.items()}
 
-    Not at once: slurmd refuses to launch a job whose start time (in whole seconds) is not later
-    than the time its previous run was killed ("Job N already killed, do not launch batch job"),
-    and the job then ends FAILED without running. Two seconds put the start in a later second."""
-    def pending():
-        reason = subprocess.run(['squeue', '-h', '-j', job_id, '-o', '%r'], capture_output=True,
-                                text=True).stdout.strip()
-        return reason == 'BeginTime'
-    wait_until(pending, timeout, f'job {job_id} to be requeued')
+
+def release_requeued(job_id: str, log: Callable[[], str] = str, timeout: float = 120) -> None:
+    """Wait until the job has been requeued, and start it soon after it is pending again.
+
+    Slurm makes a requeued job eligible 120 s after the requeue. Not at once: slurmd refuses to
+    launch a job whose start time (in whole seconds) is not later than the time its previous run
+    was killed ("Job N already killed, do not launch batch job"), and the job then ends FAILED
+    without running. Two seconds put the start in a later second.
+
+    A job that ends, or is still not requeued after ``timeout``, fails the test with its state
+    and the end of ``log()`` (the job's log), which says why."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = job_record(job_id)
+        if job['Restarts'] not in ('', '0'):
+            break
+        if job['JobState'] in TERMINAL or time.monotonic() > deadline:
+            raise AssertionError(f'job {job_id} was not requeued: {job}; its log ends:\n'
+                                 f'{log()[-3000:]}')
+        time.sleep(0.2)
+    while (job := job_record(job_id))['Reason'] != 'BeginTime':
+        if job['JobState'] == 'RUNNING' or job['JobState'] in TERMINAL:
+            return  # started again already (or ended): nothing to release
+        assert time.monotonic() < deadline + 30, f'requeued job {job_id} still {job}'
+        time.sleep(0.2)
     time.sleep(2)
     subprocess.run(['scontrol', 'update', f'JobId={job_id}', 'StartTime=now'], check=True)
 
@@ -66,7 +86,7 @@ def requeued_near_the_time_limit(command: List[str], env: Dict[str, str], work: 
     job_id = re.search(r'Submitted batch job (\d+)', submitted.stdout).group(1)
     wait_until(lambda: (work / 'last_checkpoint').exists(), 300, 'the first checkpoint')
     subprocess.run(['scancel', '--batch', '--signal', 'USR1', job_id], check=True)
-    release_requeued(job_id)
+    release_requeued(job_id, lambda: ''.join(f.read_text() for f in logs.glob(f'*-{job_id}.out')))
     state = wait_for_job(job_id)
     (log, ) = logs.glob(f'*-{job_id}.out')
     text = log.read_text()

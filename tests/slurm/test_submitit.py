@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 import submitit
+from submitit.slurm.slurm import SlurmJobEnvironment
 
 from conftest import CPU_CONFIG, run, scenes_env
 from local_slurm import release_requeued, wait_for_job, wait_until
@@ -32,15 +33,29 @@ def _trained_iterations(work):
     return runs
 
 
+def _preempt(job, log_dir) -> None:
+    """Preemption as Slurm does it: SIGTERM to every task, then submitit's signal (USR2).
+
+    The second only once every task has had the first. slurmctld may deliver two signals sent
+    back to back in either order, and a SIGTERM arriving during the requeue kills the task's
+    ``scontrol requeue`` (Slurm signals the tasks' children too): the job then fails."""
+    def terms_bypassed():
+        logs = [f.read_text() for f in (log_dir / job.job_id).glob('*_log.err')]
+        return sum('Bypassing signal SIGTERM' in text for text in logs) == 2
+    subprocess.run(['scancel', '--signal', 'TERM', job.job_id], check=True)
+    wait_until(terms_bypassed, 60, 'both tasks to have the SIGTERM')
+    subprocess.run(['scancel', '--signal', SlurmJobEnvironment.USR_SIG, job.job_id], check=True)
+
+
 def test_two_task_training_preempted_resumes_from_its_checkpoint(slurm, scenes, tmp_path,
                                                                  monkeypatch):
     for key, value in scenes_env(scenes).items():
         monkeypatch.setenv(key, value)
-    work = tmp_path / 'work'
-    ((job, ), ) = submit(_train_args(work, tmp_path / 'submitit', tasks=2))
+    work, log_dir = tmp_path / 'work', tmp_path / 'submitit'
+    ((job, ), ) = submit(_train_args(work, log_dir, tasks=2))
     wait_until(lambda: (work / 'last_checkpoint').exists(), 300, 'the first checkpoint')
-    job._interrupt()  # preemption as Slurm does it: SIGTERM, then submitit's USR2
-    release_requeued(job.job_id)
+    _preempt(job, log_dir)
+    release_requeued(job.job_id, lambda: (job.stdout() or '')[-1500:] + (job.stderr() or ''))
     assert wait_for_job(job.job_id) == 'COMPLETED', job.stderr()
 
     stdout = job.stdout()
