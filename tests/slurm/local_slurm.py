@@ -47,7 +47,8 @@ def job_record(job_id: str) -> Dict[str, str]:
     return {key: match.group(1) if match else '' for key, match in fields.items()}
 
 
-def release_requeued(job_id: str, log: Callable[[], str] = str, timeout: float = 120) -> None:
+def release_requeued(job_id: str, log: Callable[[], str] = lambda: '',
+                     timeout: float = 120) -> None:
     """Wait until the job has been requeued, and start it soon after it is pending again.
 
     Slurm makes a requeued job eligible 120 s after the requeue. Not at once: slurmd refuses to
@@ -58,19 +59,13 @@ def release_requeued(job_id: str, log: Callable[[], str] = str, timeout: float =
     A job that ends, or is still not requeued after ``timeout``, fails the test with its state
     and the end of ``log()`` (the job's log), which says why."""
     deadline = time.monotonic() + timeout
-    while True:
-        job = job_record(job_id)
-        if job['Restarts'] not in ('', '0'):
-            break
+    while (job := job_record(job_id))['Restarts'] in ('', '0'):
         if job['JobState'] in TERMINAL or time.monotonic() > deadline:
             raise AssertionError(f'job {job_id} was not requeued: {job}; its log ends:\n'
                                  f'{log()[-3000:]}')
         time.sleep(0.2)
-    while (job := job_record(job_id))['Reason'] != 'BeginTime':
-        if job['JobState'] == 'RUNNING' or job['JobState'] in TERMINAL:
-            return  # started again already (or ended): nothing to release
-        assert time.monotonic() < deadline + 30, f'requeued job {job_id} still {job}'
-        time.sleep(0.2)
+    wait_until(lambda: job_record(job_id)['Reason'] == 'BeginTime', 30,
+               f'requeued job {job_id} to be pending')
     time.sleep(2)
     subprocess.run(['scontrol', 'update', f'JobId={job_id}', 'StartTime=now'], check=True)
 
