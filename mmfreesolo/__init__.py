@@ -7,7 +7,8 @@ from . import adaptations
 
 adaptations.apply()
 
-from .datasets import FreeMaskLabelDataset, TorchvisionOnImage  # noqa: E402
+from .datasets import (FreeMaskLabelDataset, LoadScoredAnnotations,  # noqa: E402
+                       PackScoredDetInputs, TorchvisionOnImage)
 from .engine import (MaskCollapseError, MaskCollapseHook, SelfTrainingHook,  # noqa: E402
                      StageLogRunner, TorchRandomStateHook, TrainingProgressHook, TrainingViewsHook)
 from .evaluation import ClassAgnosticCocoMetric  # noqa: E402
@@ -17,8 +18,8 @@ from .models import (BackboneCheckpoint, FreeMask, FreeSOLODataPreprocessor,  # 
 __version__ = '0.1.0'
 __all__ = [
     'BackboneCheckpoint', 'ClassAgnosticCocoMetric', 'FreeMask', 'FreeMaskLabelDataset',
-    'FreeSOLODataPreprocessor', 'FreeSOLOHead', 'MaskCollapseError', 'MaskCollapseHook',
-    'PairwiseAffinityLoss', 'ProjectionDiceLoss',
+    'FreeSOLODataPreprocessor', 'FreeSOLOHead', 'LoadScoredAnnotations', 'MaskCollapseError',
+    'MaskCollapseHook', 'PackScoredDetInputs', 'PairwiseAffinityLoss', 'ProjectionDiceLoss',
     'SelfTrainingHook', 'StageLogRunner', 'TorchRandomStateHook', 'TorchvisionMobileNetV2',
     'TorchvisionOnImage', 'TrainingProgressHook', 'TrainingViewsHook', '__version__'
 ]

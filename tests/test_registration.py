@@ -53,7 +53,7 @@ def test_every_module_is_in_its_mmdet_registry():
     import mmfreesolo
     expected = {
         DATASETS: ['FreeMaskLabelDataset'],
-        TRANSFORMS: ['TorchvisionOnImage'],
+        TRANSFORMS: ['LoadScoredAnnotations', 'PackScoredDetInputs', 'TorchvisionOnImage'],
         MODELS: ['FreeMask', 'FreeSOLOHead', 'FreeSOLODataPreprocessor', 'PairwiseAffinityLoss',
                  'ProjectionDiceLoss', 'TorchvisionMobileNetV2'],
         WEIGHT_INITIALIZERS: ['BackboneCheckpoint'],

@@ -1,5 +1,7 @@
-"""The pseudo-label dataset, and torchvision's augmentations on an image alone."""
+"""The pseudo-label dataset, its labels' scores through the pipeline, and torchvision's
+augmentations on an image alone."""
 from .free_mask_label_dataset import FreeMaskLabelDataset
-from .transforms import TorchvisionOnImage
+from .transforms import LoadScoredAnnotations, PackScoredDetInputs, TorchvisionOnImage
 
-__all__ = ['FreeMaskLabelDataset', 'TorchvisionOnImage']
+__all__ = ['FreeMaskLabelDataset', 'LoadScoredAnnotations', 'PackScoredDetInputs',
+           'TorchvisionOnImage']

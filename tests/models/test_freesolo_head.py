@@ -1,6 +1,7 @@
 """FreeSOLOHead: weak mask losses on SOLOv2, boxes from masks, colour similarity plumbing."""
 import pytest
 import torch
+import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks, mask2bbox
@@ -260,3 +261,90 @@ def test_ignored_instances_leave_their_cells_out_of_the_category_loss(model):
                                     torch.ones(n * n, dtype=torch.bool)])
                          for n in head.num_grids])
     assert not (left_out & image_1).any()
+
+
+@pytest.fixture(scope='module')
+def scored_head():
+    cfg = Config.fromfile(CONFIG).model.mask_head
+    cfg.score_targets = True
+    cfg.loss_cls = dict(type='QualityFocalLoss', use_sigmoid=True, beta=2.0, loss_weight=1.0)
+    head = MODELS.build(cfg)
+    head.init_weights()
+    return head.train()
+
+
+def _instances(boxes, scores):
+    """Rectangle masks (y0, y1, x0, x1) on a 128 px image, with their scores."""
+    masks = torch.zeros(len(boxes), 128, 128, dtype=torch.bool)
+    for mask, (y0, y1, x0, x1) in zip(masks, boxes):
+        mask[y0:y1, x0:x1] = True
+    return InstanceData(masks=BitmapMasks(masks.numpy(), 128, 128), bboxes=mask2bbox(masks),
+                        labels=torch.zeros(len(boxes), dtype=torch.long),
+                        scores=torch.tensor(scores))
+
+
+def test_score_targets_give_each_cell_the_score_of_the_label_that_claims_it(scored_head):
+    """Against SOLOv2's assignment of each label alone: the second label, written after the
+    first, keeps the cells both claim; labels, mask targets and positives are SOLOv2's."""
+    head, size = scored_head, (32, 32)
+    both = _instances([(10, 60, 10, 60), (24, 66, 24, 66)], [0.9, 0.6])
+    mask_targets, labels, scores, pos_indexes = head._scored_targets_single(
+        both, featmap_sizes=size)
+    want_targets, want_labels, _, want_indexes = head._get_targets_single(
+        both, featmap_sizes=size)
+    claimed = [[grid != head.num_classes for grid in
+                head._get_targets_single(both[i:i + 1], featmap_sizes=size)[1]]
+               for i in range(2)]
+    overlap = False
+    for lvl in range(len(head.num_grids)):
+        first, second = claimed[0][lvl], claimed[1][lvl]
+        expected = torch.where(second, 0.6, torch.where(first, 0.9, 0.0))
+        assert torch.allclose(scores[lvl], expected)
+        assert torch.equal(labels[lvl], want_labels[lvl])
+        assert torch.equal(mask_targets[lvl], want_targets[lvl])
+        assert pos_indexes[lvl] == want_indexes[lvl]
+        overlap |= bool((first & second).any())
+    assert overlap, 'the case of two labels claiming a cell is tried'
+    # no labels: every cell is background, scored 0
+    _, labels, scores, _ = head._scored_targets_single(both[:0], featmap_sizes=size)
+    assert all((grid == head.num_classes).all() for grid in labels)
+    assert all((grid == 0).all() for grid in scores)
+
+
+def test_score_targets_train_the_quality_focal_loss_of_every_cell(model, scored_head):
+    """loss_cls against QFL written out: BCE(logit, target) |target - sigmoid(logit)|^2 over
+    every cell, target the claiming label's score (0 on background), over positives + 1."""
+    head = scored_head
+    batch = _batch((2, 1))
+    for sample, scores in zip(batch['data_samples'], ([0.8, 0.55], [0.95])):
+        sample.gt_instances.scores = torch.tensor(scores)
+    data = model.data_preprocessor(batch, training=True)
+    with torch.no_grad():
+        kernels, cls, mask_feats = head(model.extract_feat(data['inputs']))
+    gts = [s.gt_instances for s in data['data_samples']]
+    size = mask_feats.shape[-2:]
+    targets = [head._scored_targets_single(g, featmap_sizes=size) for g in gts]
+    target = torch.cat([torch.cat([img.flatten() for img in lvl])
+                        for lvl in zip(*[t[2] for t in targets])])
+    num_pos = sum(len(i) for t in targets for i in t[3])
+    assert target.unique().tolist() == pytest.approx([0.0, 0.55, 0.8, 0.95])
+    logits = torch.cat([lvl.permute(0, 2, 3, 1).reshape(-1) for lvl in cls])
+    each = (F.binary_cross_entropy_with_logits(logits, target, reduction='none')
+            * (target - logits.sigmoid()).abs() ** 2)
+    losses = head.loss_by_feat(kernels, cls, mask_feats, batch_gt_instances=gts,
+                               batch_img_metas=[s.metainfo for s in data['data_samples']],
+                               batch_color_similarity=[s.color_similarity
+                                                       for s in data['data_samples']])
+    assert losses['loss_cls'].item() == pytest.approx((each.sum() / (num_pos + 1)).item(),
+                                                      rel=1e-5)
+
+
+def test_score_targets_need_quality_focal_loss_and_scores(scored_head):
+    cfg = Config.fromfile(CONFIG).model.mask_head
+    cfg.score_targets = True  # with SOLOv2's focal loss
+    with pytest.raises(ValueError, match='QualityFocalLoss; loss_cls is FocalLoss'):
+        MODELS.build(cfg)
+    unscored = _instances([(10, 60, 10, 60)], [0.9])
+    del unscored.scores
+    with pytest.raises(ValueError, match='LoadScoredAnnotations'):
+        scored_head._scored_targets_single(unscored, featmap_sizes=(32, 32))

@@ -1,3 +1,4 @@
+from .label_scores import LoadScoredAnnotations, PackScoredDetInputs
 from .torchvision_on_image import TorchvisionOnImage
 
-__all__ = ['TorchvisionOnImage']
+__all__ = ['LoadScoredAnnotations', 'PackScoredDetInputs', 'TorchvisionOnImage']

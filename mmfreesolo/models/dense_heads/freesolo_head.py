@@ -6,6 +6,7 @@ from typing import List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from mmdet.models.dense_heads import SOLOV2Head
+from mmdet.models.losses import QualityFocalLoss
 from mmdet.models.utils import multi_apply
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
@@ -45,6 +46,11 @@ def box_coverage(logits: Tensor, boxes: Tensor) -> Tuple[Tensor, Tensor]:
     return inside, outside
 
 
+def _flat_cells(grids: List[List[Tensor]]) -> Tensor:
+    """Per image, per level (S, S) grids -> (N, ) the cells of every level, then image."""
+    return torch.cat([torch.cat([grid.flatten() for grid in level]) for level in zip(*grids)])
+
+
 def _training_iteration() -> int:
     """The Runner's current training iteration (0 outside a Runner)."""
     return MessageHub.get_current_instance().get_info('iter', 0)
@@ -73,6 +79,11 @@ class FreeSOLOHead(SOLOV2Head):
     assignment would give them are left out of the category loss, unless a kept label claims
     them, instead of being trained as background.
 
+    With ``score_targets``, a cell's category target is the score of the label that claims it
+    (``gt_instances.scores``, from ``LoadScoredAnnotations`` and ``PackScoredDetInputs``), not 1,
+    through mmdet's ``QualityFocalLoss`` as ``loss_cls``: the branch learns the labels' ranking
+    as well as where they lie, and a doubtful label teaches a doubtful object.
+
     The pairwise term's warm-up follows the training iteration, read from mmengine's
     ``MessageHub`` as mmdet's BoxInst does (so it resumes with the Runner's iteration).
 
@@ -86,6 +97,8 @@ class FreeSOLOHead(SOLOV2Head):
             release) averages each FPN level's positives, then the levels that have any;
             'positive' averages all positives at once (SOLOv2's Dice), which weighs the levels
             by their number of positives.
+        score_targets: train the category branch towards each label's score (needs
+            ``QualityFocalLoss`` as ``loss_cls`` and ``gt_instances.scores``).
     """
 
     def __init__(self,
@@ -99,11 +112,16 @@ class FreeSOLOHead(SOLOV2Head):
                                                       loss_weight=1.0),
                  pairwise_ignore_bottom: int = 10,
                  loss_reduction: str = 'level',
+                 score_targets: bool = False,
                  **kwargs) -> None:
         super().__init__(*args, loss_mask=loss_mask, **kwargs)
         if loss_reduction not in LOSS_REDUCTIONS:
             raise ValueError(f'loss_reduction must be one of {LOSS_REDUCTIONS}, got '
                              f'{loss_reduction!r}')
+        if score_targets and not isinstance(self.loss_cls, QualityFocalLoss):
+            raise ValueError('score_targets trains towards scores through QualityFocalLoss; '
+                             f'loss_cls is {type(self.loss_cls).__name__}')
+        self.score_targets = score_targets
         self.loss_reduction = loss_reduction
         self.loss_mask_avg = MODELS.build(loss_mask_avg)
         self.loss_pairwise = MODELS.build(loss_pairwise) if loss_pairwise else None
@@ -155,8 +173,8 @@ class FreeSOLOHead(SOLOV2Head):
                 mmdet's ``unpack_gt_instances``.
         """
         featmap_size = mask_feats.shape[-2:]
-        pos_mask_targets, labels, _, pos_indexes = multi_apply(
-            self._get_targets_single, batch_gt_instances, featmap_sizes=featmap_size)
+        pos_mask_targets, labels, scores, pos_indexes = multi_apply(
+            self._scored_targets_single, batch_gt_instances, featmap_sizes=featmap_size)
         preds, targets, images, levels = self._positive_masks(mlvl_kernel_preds, mask_feats,
                                                               pos_indexes, pos_mask_targets)
         num_pos = 0 if preds is None else len(preds)
@@ -182,18 +200,42 @@ class FreeSOLOHead(SOLOV2Head):
             inside, outside = box_coverage(preds.detach(), boxes)
             losses.update(mask_cover_in_box=inside.mean(), mask_cover_out_box=outside.mean())
 
-        flat_labels = torch.cat([
-            torch.cat([img_labels.flatten() for img_labels in lvl_labels])
-            for lvl_labels in zip(*labels)
-        ])
+        flat_labels = _flat_cells(labels)
         flat_cls = torch.cat([
             lvl_cls.permute(0, 2, 3, 1).reshape(-1, self.num_classes)
             for lvl_cls in mlvl_cls_preds
         ])
         weight = self._category_weight(flat_labels, batch_gt_instances_ignore, featmap_size)
-        losses['loss_cls'] = self.loss_cls(flat_cls, flat_labels, weight=weight,
+        target = (flat_labels, _flat_cells(scores)) if self.score_targets else flat_labels
+        losses['loss_cls'] = self.loss_cls(flat_cls, target, weight=weight,
                                            avg_factor=num_pos + 1)
         return losses
+
+    def _scored_targets_single(self, gt_instances: InstanceData, featmap_sizes) -> tuple:
+        """SOLOv2's targets of one image (positives' mask targets, (S, S) labels, positives'
+        indexes per level), and per level the (S, S) score of the label each cell is assigned
+        (0 for background; None without ``score_targets``)."""
+        if not self.score_targets:
+            mask_targets, labels, _, pos_indexes = self._get_targets_single(
+                gt_instances, featmap_sizes=featmap_sizes)
+            return mask_targets, labels, None, pos_indexes
+        if 'scores' not in gt_instances:
+            raise ValueError('score_targets needs gt_instances.scores: load the annotations with '
+                             'LoadScoredAnnotations and pack them with PackScoredDetInputs')
+        # SOLOv2 writes each label into the cells it claims, a later one over an earlier one:
+        # given label i written as background + 1 + i, the grid names who claimed each cell
+        background, num = self.num_classes, len(gt_instances)
+        tags = torch.arange(num, device=gt_instances.labels.device) + background + 1
+        tagged = InstanceData(bboxes=gt_instances.bboxes, masks=gt_instances.masks, labels=tags)
+        mask_targets, tag_grids, _, pos_indexes = self._get_targets_single(
+            tagged, featmap_sizes=featmap_sizes)
+        # one more entry, for the cells nobody claims
+        all_labels = torch.cat([gt_instances.labels, tags.new_tensor([background])])
+        all_scores = torch.cat([gt_instances.scores.float(), tags.new_zeros(1, dtype=torch.float)])
+        owners = [torch.where(grid > background, grid - background - 1, num)
+                  for grid in tag_grids]
+        return (mask_targets, [all_labels[owner] for owner in owners],
+                [all_scores[owner] for owner in owners], pos_indexes)
 
     def _category_weight(self, flat_labels: Tensor,
                          batch_gt_instances_ignore: Optional[List[Optional[InstanceData]]],
@@ -210,10 +252,7 @@ class FreeSOLOHead(SOLOV2Head):
             [flat_labels.new_full((n, n), self.num_classes) for n in self.num_grids]
             if i is None else self._get_targets_single(i, featmap_sizes=featmap_size)[1]
             for i in ignored]
-        flat_ignore = torch.cat([
-            torch.cat([img_labels.flatten() for img_labels in lvl_labels])
-            for lvl_labels in zip(*ignore_labels)
-        ])
+        flat_ignore = _flat_cells(ignore_labels)
         dropped = (flat_ignore != self.num_classes) & (flat_labels == self.num_classes)
         return (~dropped).float()
 
