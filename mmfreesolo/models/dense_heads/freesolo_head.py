@@ -47,7 +47,8 @@ def box_coverage(logits: Tensor, boxes: Tensor) -> Tuple[Tensor, Tensor]:
 
 
 def _flat_cells(grids: List[List[Tensor]]) -> Tensor:
-    """Per image, per level (S, S) grids -> (N, ) the cells of every level, then image."""
+    """Per image, per level (S, S) grids -> (N, ) their cells, by level, then image, then cell
+    (the order of the flattened category logits)."""
     return torch.cat([torch.cat([grid.flatten() for grid in level]) for level in zip(*grids)])
 
 
