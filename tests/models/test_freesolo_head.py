@@ -305,6 +305,15 @@ def test_score_targets_give_each_cell_the_score_of_the_label_that_claims_it(scor
         assert pos_indexes[lvl] == want_indexes[lvl]
         overlap |= bool((first & second).any())
     assert overlap, 'the case of two labels claiming a cell is tried'
+    # stretched from (0.5, 0.75): 0.9 and 0.6 become 1 (clipped) and 0.4
+    head.score_range = (0.5, 0.75)
+    try:
+        stretched = head._scored_targets_single(both, featmap_sizes=size)[2]
+    finally:
+        head.score_range = (0.0, 1.0)
+    for lvl in range(len(head.num_grids)):
+        expected = torch.where(claimed[1][lvl], 0.4, torch.where(claimed[0][lvl], 1.0, 0.0))
+        assert torch.allclose(stretched[lvl], expected)
     # no labels: every cell is background, scored 0
     _, labels, scores, _ = head._scored_targets_single(both[:0], featmap_sizes=size)
     assert all((grid == head.num_classes).all() for grid in labels)
@@ -343,6 +352,10 @@ def test_score_targets_need_quality_focal_loss_and_scores(scored_head):
     cfg = Config.fromfile(CONFIG).model.mask_head
     cfg.score_targets = True  # with SOLOv2's focal loss
     with pytest.raises(ValueError, match='QualityFocalLoss; loss_cls is FocalLoss'):
+        MODELS.build(cfg)
+    cfg.loss_cls = dict(type='QualityFocalLoss', use_sigmoid=True)
+    cfg.score_range = (0.8, 0.8)
+    with pytest.raises(ValueError, match=r'low < high, got \(0.8, 0.8\)'):
         MODELS.build(cfg)
     unscored = _instances([(10, 60, 10, 60)], [0.9])
     del unscored.scores

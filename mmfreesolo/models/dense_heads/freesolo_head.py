@@ -100,6 +100,9 @@ class FreeSOLOHead(SOLOV2Head):
             by their number of positives.
         score_targets: train the category branch towards each label's score (needs
             ``QualityFocalLoss`` as ``loss_cls`` and ``gt_instances.scores``).
+        score_range: with ``score_targets``, scores from ``low`` to ``high`` are stretched
+            linearly onto the targets 0 to 1 (clipped): Free Mask's scores of right and wrong
+            labels lie close together.
     """
 
     def __init__(self,
@@ -114,6 +117,7 @@ class FreeSOLOHead(SOLOV2Head):
                  pairwise_ignore_bottom: int = 10,
                  loss_reduction: str = 'level',
                  score_targets: bool = False,
+                 score_range: Tuple[float, float] = (0.0, 1.0),
                  **kwargs) -> None:
         super().__init__(*args, loss_mask=loss_mask, **kwargs)
         if loss_reduction not in LOSS_REDUCTIONS:
@@ -122,7 +126,10 @@ class FreeSOLOHead(SOLOV2Head):
         if score_targets and not isinstance(self.loss_cls, QualityFocalLoss):
             raise ValueError('score_targets trains towards scores through QualityFocalLoss; '
                              f'loss_cls is {type(self.loss_cls).__name__}')
+        if not score_range[0] < score_range[1]:
+            raise ValueError(f'score_range must be (low, high) with low < high, got {score_range}')
         self.score_targets = score_targets
+        self.score_range = tuple(score_range)
         self.loss_reduction = loss_reduction
         self.loss_mask_avg = MODELS.build(loss_mask_avg)
         self.loss_pairwise = MODELS.build(loss_pairwise) if loss_pairwise else None
@@ -214,8 +221,9 @@ class FreeSOLOHead(SOLOV2Head):
 
     def _scored_targets_single(self, gt_instances: InstanceData, featmap_sizes) -> tuple:
         """SOLOv2's targets of one image (positives' mask targets, (S, S) labels, positives'
-        indexes per level), and per level the (S, S) score of the label each cell is assigned
-        (0 for background; None without ``score_targets``)."""
+        indexes per level), and per level the (S, S) target score of the label each cell is
+        assigned (its score stretched by ``score_range``; 0 for background; None without
+        ``score_targets``)."""
         if not self.score_targets:
             mask_targets, labels, _, pos_indexes = self._get_targets_single(
                 gt_instances, featmap_sizes=featmap_sizes)
@@ -232,7 +240,9 @@ class FreeSOLOHead(SOLOV2Head):
             tagged, featmap_sizes=featmap_sizes)
         # one more entry, for the cells nobody claims
         all_labels = torch.cat([gt_instances.labels, tags.new_tensor([background])])
-        all_scores = torch.cat([gt_instances.scores.float(), tags.new_zeros(1, dtype=torch.float)])
+        low, high = self.score_range
+        targets = ((gt_instances.scores.float() - low) / (high - low)).clamp(0, 1)
+        all_scores = torch.cat([targets, tags.new_zeros(1, dtype=torch.float)])
         owners = [torch.where(grid > background, grid - background - 1, num)
                   for grid in tag_grids]
         return (mask_targets, [all_labels[owner] for owner in owners],
