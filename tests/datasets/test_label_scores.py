@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from mmdet.registry import DATASETS, MODELS, TRANSFORMS
+from mmdet.structures.mask import BitmapMasks
 from mmengine.registry import init_default_scope
 from pycocotools import mask as mask_utils
 
@@ -54,6 +55,10 @@ def test_instances_dropped_without_their_scores_is_an_error():
                    gt_bboxes_labels=np.zeros(2, np.int64), gt_scores=np.ones(3, np.float32),
                    gt_ignore_flags=np.zeros(2, bool), img_path='a.png')
     with pytest.raises(UserInputError, match='a.png: 3 gt_scores for 2 gt_bboxes'):
+        pack(results)
+    del results['gt_bboxes']  # masks only
+    results['gt_masks'] = BitmapMasks(np.zeros((2, 8, 8), np.uint8), 8, 8)
+    with pytest.raises(UserInputError, match='a.png: 3 gt_scores for 2 gt_masks'):
         pack(results)
     del results['gt_scores']
     with pytest.raises(UserInputError, match='LoadScoredAnnotations'):

@@ -39,10 +39,11 @@ class PackScoredDetInputs(PackDetInputs):
         if 'gt_scores' not in results:
             raise UserInputError('PackScoredDetInputs needs gt_scores: load the annotations '
                                  'with LoadScoredAnnotations')
-        num_boxes = len(results['gt_bboxes'])
-        if len(results['gt_scores']) != num_boxes:
-            raise UserInputError(
-                f'{results.get("img_path")}: {len(results["gt_scores"])} gt_scores for '
-                f'{num_boxes} gt_bboxes; a transform between LoadScoredAnnotations and '
-                'PackScoredDetInputs dropped or added instances without their scores')
+        num_scores = len(results['gt_scores'])
+        for key in ('gt_bboxes', 'gt_masks'):
+            if key in results and len(results[key]) != num_scores:
+                raise UserInputError(
+                    f'{results.get("img_path")}: {num_scores} gt_scores for '
+                    f'{len(results[key])} {key}; a transform between LoadScoredAnnotations and '
+                    'PackScoredDetInputs dropped or added instances without their scores')
         return super().transform(results)
