@@ -11,6 +11,7 @@ from mmengine.structures import InstanceData
 
 from conftest import REPO
 from mmfreesolo.models.dense_heads import box_coverage, box_masks
+from mmfreesolo.structures import largest_pieces
 
 CONFIG = str(REPO / 'configs/freesolo_mobilenetv2_scenes_cpu.py')
 
@@ -190,6 +191,26 @@ def test_predictions_carry_boxes_from_their_masks(model):
     for mask, box in zip(pred.masks.bool(), pred.bboxes):
         ys, xs = torch.nonzero(mask, as_tuple=True)
         assert box.tolist() == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+
+
+def test_largest_piece_cuts_each_predicted_mask_and_its_box(model):
+    model.eval()
+    cfg = model.mask_head.test_cfg
+    saved = dict(cfg)
+    cfg.score_thr = cfg.filter_thr = 0.0
+    cfg.mask_thr = 0.3
+    try:
+        with torch.no_grad():
+            whole = model.test_step(_batch((1, )))[0].pred_instances
+            cfg.largest_piece = True
+            cut = model.test_step(_batch((1, )))[0].pred_instances
+    finally:
+        cfg.clear()
+        cfg.update(saved)
+    assert torch.equal(cut.scores, whole.scores)
+    assert torch.equal(cut.masks, largest_pieces(whole.masks.bool()))
+    assert torch.equal(cut.bboxes, mask2bbox(cut.masks))
+    assert (cut.masks != whole.masks).any(), 'the untrained masks have pieces to cut'
 
 
 def test_pairwise_warmup_follows_the_training_iteration(model):

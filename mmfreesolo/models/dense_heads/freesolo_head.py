@@ -16,6 +16,8 @@ from mmengine.logging import MessageHub
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ...structures.mask_pieces import largest_pieces
+
 LOSS_REDUCTIONS = ('level', 'positive')
 
 
@@ -84,6 +86,10 @@ class FreeSOLOHead(SOLOV2Head):
     (``gt_instances.scores``, from ``LoadScoredAnnotations`` and ``PackScoredDetInputs``), not 1,
     through mmdet's ``QualityFocalLoss`` as ``loss_cls``: the branch learns the labels' ranking
     as well as where they lie, and a doubtful label teaches a doubtful object.
+
+    With ``test_cfg.largest_piece``, each predicted mask (at the output size, after SOLOv2's
+    Matrix NMS) keeps only its largest 4-connected piece: masks from colour-driven features also
+    light up other regions of their object's colour, apart from it.
 
     The pairwise term's warm-up follows the training iteration, read from mmengine's
     ``MessageHub`` as mmdet's BoxInst does (so it resumes with the Runner's iteration).
@@ -285,9 +291,13 @@ class FreeSOLOHead(SOLOV2Head):
 
     def predict_by_feat(self, mlvl_kernel_preds: List[Tensor], mlvl_cls_scores: List[Tensor],
                         mask_feats: Tensor, **kwargs) -> InstanceList:
-        """SOLOv2's predictions, with boxes computed from their masks."""
+        """SOLOv2's predictions, each mask cut to its largest piece with
+        ``test_cfg.largest_piece``, with boxes computed from their masks."""
         results = super().predict_by_feat(mlvl_kernel_preds, mlvl_cls_scores, mask_feats,
                                           **kwargs)
+        largest_piece = (self.test_cfg or {}).get('largest_piece', False)
         for result in results:
+            if largest_piece:
+                result.masks = largest_pieces(result.masks.bool())
             result.bboxes = mask2bbox(result.masks.bool())
         return results
