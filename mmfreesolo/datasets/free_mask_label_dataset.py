@@ -46,6 +46,11 @@ class FreeMaskLabelDataset(CocoDataset):
         ignore_area: labels that would be trained but whose ``area`` (the file's, in pixels of
             the image as written) is below this are kept as ignored instances instead: the weak
             losses learn little from a mask a few cells wide at stride 4. 0 ignores none.
+        ignore_image_fraction: labels that would be trained but whose ``area`` is more than
+            this fraction of their image's (``width`` x ``height``, as the file lists the image)
+            are kept as ignored instances instead: Free Mask's largest pieces are mostly
+            background regions, and trained as objects they teach the model masks that spread
+            over several objects. 1.0 ignores none.
         with_embeddings: also give each instance its ``embedding`` ((D, ) float32), read from
             the annotation's ``emb`` in either of its forms (base64 float16 or a list of
             numbers); an annotation without one is an error. Off by default: no loss uses them.
@@ -54,11 +59,16 @@ class FreeMaskLabelDataset(CocoDataset):
     METAINFO = dict(classes=('object', ), palette=[(220, 20, 60)])
 
     def __init__(self, *args, min_score: float = 0.0, ignore_score: Optional[float] = None,
-                 ignore_area: float = 0.0, with_embeddings: bool = False,
-                 filter_cfg: dict = dict(filter_empty_gt=True), **kwargs) -> None:
+                 ignore_area: float = 0.0, ignore_image_fraction: float = 1.0,
+                 with_embeddings: bool = False, filter_cfg: dict = dict(filter_empty_gt=True),
+                 **kwargs) -> None:
+        if not 0 < ignore_image_fraction <= 1:
+            raise UserInputError(
+                f'ignore_image_fraction must be in (0, 1], got {ignore_image_fraction}')
         self.min_score = min_score
         self.ignore_score = min_score if ignore_score is None else min(ignore_score, min_score)
         self.ignore_area = ignore_area
+        self.ignore_image_fraction = ignore_image_fraction
         self.with_embeddings = with_embeddings
         super().__init__(*args, filter_cfg=filter_cfg, **kwargs)
 
@@ -130,8 +140,8 @@ class FreeMaskLabelDataset(CocoDataset):
         kept = kept[np.argsort(image[kept], kind='stable')]  # by image, file order within
         bounds = np.searchsorted(image[kept], np.arange(len(images) + 1))
         spans = np.stack([ann['start'][kept], ann['end'][kept]], axis=1)
-        trained = np.concatenate([[0], np.cumsum((ann['score'][kept] >= self.min_score)
-                                                 & (ann['area'][kept] >= self.ignore_area))])
+        trained = np.concatenate([[0], np.cumsum(~self._ignored(
+            ann['score'][kept], ann['area'][kept], (width * height)[kept]))])
         data_list = []
         for i, img in enumerate(images):
             data_list.append(dict(
@@ -157,7 +167,8 @@ class FreeMaskLabelDataset(CocoDataset):
         data_info = super().get_data_info(idx)
         spans = data_info.pop('spans')
         data_info.pop('num_trained')
-        data_info['instances'] = [self._instance(json.loads(text))
+        image_area = data_info['width'] * data_info['height']
+        data_info['instances'] = [self._instance(json.loads(text), image_area)
                                   for text in self._read(spans)]
         if self.return_classes:
             data_info.update(text=self.metainfo['classes'], caption_prompt=self.caption_prompt,
@@ -179,11 +190,18 @@ class FreeMaskLabelDataset(CocoDataset):
         finally:
             os.close(fd)
 
-    def _instance(self, ann: dict) -> dict:
+    def _ignored(self, score: np.ndarray, area: np.ndarray,
+                 image_area: np.ndarray) -> np.ndarray:
+        """Which of the kept labels are ignored instances rather than trained, by score and
+        area (all (K, ) arrays)."""
+        return ((score < self.min_score) | (area < self.ignore_area)
+                | (area > self.ignore_image_fraction * image_area))
+
+    def _instance(self, ann: dict, image_area: float) -> dict:
         x1, y1, w, h = ann['bbox']
         score = float(ann.get('score', 1.0))
-        ignored = (ann.get('iscrowd', False) or score < self.min_score
-                   or ann.get('area', 0) < self.ignore_area)
+        ignored = ann.get('iscrowd', False) or bool(self._ignored(
+            np.float64(score), np.float64(ann.get('area', 0)), np.float64(image_area)))
         instance = dict(ignore_flag=1 if ignored else 0, bbox=[x1, y1, x1 + w, y1 + h],
                         bbox_label=self.cat2label[ann['category_id']],
                         mask=ann['segmentation'], score=score)

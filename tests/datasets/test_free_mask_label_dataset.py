@@ -241,3 +241,42 @@ def test_ignore_area_keeps_small_trained_labels_as_ignored(scenes, tmp_path):
     dataset = build(scenes, path, min_score=high, ignore_score=low)
     assert all(i['ignore_flag'] == (i['score'] < high) for k in range(len(dataset))
                for i in dataset.get_data_info(k)['instances'])
+
+
+def test_ignore_image_fraction_keeps_large_trained_labels_as_ignored(scenes, tmp_path):
+    path, data = pseudo_label_file(scenes, tmp_path, empty_image=False)
+    sizes = {img['id']: img['width'] * img['height'] for img in data['images']}
+    fractions = sorted(a['area'] / sizes[a['image_id']] for a in data['annotations'])
+    fraction = fractions[len(fractions) // 2]
+    scores = sorted(a['score'] for a in data['annotations'])
+    low, high = scores[len(scores) // 4], scores[len(scores) // 2]
+    dataset = build(scenes, path, min_score=high, ignore_score=low,
+                    ignore_image_fraction=fraction)
+
+    def large(ann):
+        return ann['area'] > fraction * sizes[ann['image_id']]
+
+    by_image = {}
+    for ann in data['annotations']:
+        by_image.setdefault(ann['image_id'], []).append(ann)
+    trained = {i for i, anns in by_image.items()
+               if any(a['score'] >= high and not large(a) for a in anns)}
+    assert {dataset.get_data_info(k)['img_id'] for k in range(len(dataset))} == trained, \
+        'an image whose trained labels are all large is dropped like one without labels'
+    seen_large = False
+    for k in range(len(dataset)):
+        info = dataset.get_data_info(k)
+        # scores are unique (0.5 + id / 1000): each instance is matched to its annotation
+        anns = {a['score']: a for a in by_image[info['img_id']] if a['score'] >= low}
+        assert sorted(i['score'] for i in info['instances']) == sorted(anns)
+        for instance in info['instances']:
+            ann = anns[instance['score']]
+            assert instance['ignore_flag'] == int(ann['score'] < high or large(ann))
+        sample = dataset[k]['data_samples']
+        assert len(sample.ignored_instances) == sum(
+            a['score'] < high or large(a) for a in anns.values())
+        seen_large |= any(a['score'] >= high and large(a) for a in anns.values())
+    assert seen_large
+    for bad in (0, 1.5):
+        with pytest.raises(UserInputError, match='ignore_image_fraction must be in'):
+            build(scenes, path, ignore_image_fraction=bad)
