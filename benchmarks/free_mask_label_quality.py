@@ -2,14 +2,19 @@
 FreeSOLO config's ``min_score`` and the rounds' labelling cut.
 
     python benchmarks/free_mask_label_quality.py GT_JSON LABELS_JSON [--bins 0.55 0.6 0.65 0.7 0.8]
-        [--min-score S] [--area-bins 100 200 400 800 1600]
+        [--min-score S] [--area-bins 100 200 400 800 1600] [--top 50 100 200]
 
 Matches every pseudo-label (Free Mask's, or a round's ``self_training_labels.json``) scored
 >= ``min_score`` to the ground truth of its image (by file_name) and prints, per score bin, how
 many labels there are, the share whose best mask IoU with an object is > 0.5, their mean best
 IoU and the share that overlap no object (best IoU < 0.1); then, per object size (visible area
 in pixels, the ground truth's ``area``), how many objects the labelled images hold and the share
-of them some label overlaps with IoU > 0.5.
+of them some label overlaps with IoU > 0.5. With ``--top``, what the best-scored N labels (or a
+model's predictions) of all images are, matched in score order as COCO's evaluation does:
+*found* (IoU > 0.5 with an object no better-scored label found), *duplicate* (IoU > 0.5 with
+found objects only), *part* (more than 80 % of the label inside an object), *spread* (the label
+covers more than 80 % of an object, and so much around it that IoU <= 0.5), *background* (best
+IoU < 0.1), or *loose* (any other overlap).
 """
 import argparse
 import os.path as osp
@@ -33,8 +38,8 @@ def _rles(detections):
 
 
 def mask_ious(coco_gt, detections, image_ids):
-    """Per image of ``image_ids``: (D, G) mask IoUs of its detections with its objects, and the
-    detections' scores and the objects' areas."""
+    """Per image of ``image_ids``: (D, G) mask IoUs of its detections with its objects, the
+    detections' scores, the objects' areas and the detections' areas."""
     by_image = defaultdict(list)
     for det in detections:
         by_image[det['image_id']].append(det)
@@ -44,12 +49,13 @@ def mask_ious(coco_gt, detections, image_ids):
                                [0] * len(objects))
                 if dets and objects else np.zeros((len(dets), len(objects))))
         yield (np.asarray(ious).reshape(len(dets), len(objects)),
-               np.array([d['score'] for d in dets]), np.array([a['area'] for a in objects]))
+               np.array([d['score'] for d in dets]), np.array([a['area'] for a in objects]),
+               mask_utils.area(_rles(dets)) if dets else np.zeros(0))
 
 
 def best_ious(coco_gt, detections, image_ids):
     """(score, best mask IoU with the image's objects) of every detection of ``image_ids``."""
-    rows = [(s, iou) for ious, scores, _ in mask_ious(coco_gt, detections, image_ids)
+    rows = [(s, iou) for ious, scores, _, _ in mask_ious(coco_gt, detections, image_ids)
             for s, iou in zip(scores, ious.max(axis=1) if ious.shape[1] else
                               np.zeros(len(scores)))]
     return np.array(rows, dtype=np.float64).reshape(-1, 2)
@@ -57,9 +63,39 @@ def best_ious(coco_gt, detections, image_ids):
 
 def object_recall(coco_gt, detections, image_ids):
     """(visible area, best mask IoU with a detection) of every object of ``image_ids``."""
-    rows = [(area, iou) for ious, _, areas in mask_ious(coco_gt, detections, image_ids)
+    rows = [(area, iou) for ious, _, areas, _ in mask_ious(coco_gt, detections, image_ids)
             for area, iou in zip(areas, ious.max(axis=0) if ious.shape[0] else
                                  np.zeros(len(areas)))]
+    return np.array(rows, dtype=np.float64).reshape(-1, 2)
+
+
+ERRORS = ('found', 'duplicate', 'part', 'spread', 'loose', 'background')
+
+
+def error_classes(coco_gt, detections, image_ids):
+    """(score, index into ``ERRORS``) of every detection of ``image_ids`` (see the top)."""
+    rows = []
+    for ious, scores, object_areas, areas in mask_ious(coco_gt, detections, image_ids):
+        # mask intersections from the IoUs and both areas
+        inter = ious * (areas[:, None] + object_areas[None]) / (1 + ious)
+        found = np.zeros(ious.shape[1], dtype=bool)
+        for d in np.argsort(-scores, kind='stable'):
+            iou = ious[d]
+            free = (iou > 0.5) & ~found
+            if free.any():
+                found[np.flatnonzero(free)[np.argmax(iou[free])]] = True
+                kind = 'found'
+            elif (iou > 0.5).any():
+                kind = 'duplicate'
+            elif not len(iou) or iou.max() < 0.1:
+                kind = 'background'
+            elif (inter[d] > 0.8 * areas[d]).any():
+                kind = 'part'
+            elif (inter[d] > 0.8 * object_areas).any():
+                kind = 'spread'
+            else:
+                kind = 'loose'
+            rows.append((scores[d], ERRORS.index(kind)))
     return np.array(rows, dtype=np.float64).reshape(-1, 2)
 
 
@@ -81,6 +117,8 @@ def main():
                         help='only labels scored at least this (a dataset\'s min_score)')
     parser.add_argument('--area-bins', type=float, nargs='+',
                         default=[100, 200, 400, 800, 1600])
+    parser.add_argument('--top', type=int, nargs='*', default=[],
+                        help='what the best-scored N labels of all images are, for each N')
     args = parser.parse_args()
     coco_gt = load_coco_gt(args.gt)
     detections = [d for d in load_detections(args.labels, coco_gt)
@@ -108,6 +146,13 @@ def main():
         found = objects[(objects[:, 0] >= low) & (objects[:, 0] < high), 1] > 0.5
         if len(found):
             print(f'[{low:5.0f}, {high:5.0f})  {len(found):7d}  {found.mean():5.3f}')
+    if args.top:
+        classes = error_classes(coco_gt, detections, images)
+        classes = classes[np.argsort(-classes[:, 0], kind='stable')]
+        print('\nbest-scored  ' + '  '.join(f'{e:>10s}' for e in ERRORS))
+        for n in args.top:
+            counts = np.bincount(classes[:n, 1].astype(int), minlength=len(ERRORS))
+            print(f'{n:11d}  ' + '  '.join(f'{c:10d}' for c in counts))
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
 """benchmarks/free_mask_label_quality.py on a hand-made case: label precision per score bin and
 object recall per object size, computed by hand below."""
+import importlib.util
 import json
 
 import numpy as np
@@ -65,3 +66,26 @@ def test_min_score_drops_labels_before_matching(tmp_path):
     out = quality(gt, labels, '--min-score', '0.5', '--bins', '0.5', '--area-bins', '50')
     assert '1 labels scored >= 0.5' in out and '0.50 an image, 1.000 of them' in out
     assert '3 objects in 2 images, 0.333 of them found' in out
+
+
+def test_error_classes_in_score_order(tmp_path):
+    gt, labels = write_case(tmp_path)
+    data = json.loads(open(labels).read())
+    # on the 10x10 object, below the exact one: a 9x9 inside it (IoU 0.81: found already), a
+    # 4x4 corner of it (IoU 0.16, all inside), a 15x15 over it (IoU 100 / 225)
+    for i, (mask, score) in enumerate([(square(0, 0, 9), 0.8), (square(0, 0, 4), 0.7),
+                                       (square(0, 0, 15), 0.6)]):
+        data['annotations'].append(dict(
+            id=10 + i, image_id=1, category_id=1, score=score, iscrowd=0, area=int(mask.sum()),
+            bbox=mask_utils.toBbox(rle(mask)).tolist(), segmentation=rle(mask)))
+    open(labels, 'w').write(json.dumps(data))
+    spec = importlib.util.spec_from_file_location(
+        'label_quality', REPO / 'benchmarks/free_mask_label_quality.py')
+    quality_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality_module)
+    coco_gt = quality_module.load_coco_gt(gt)
+    detections = quality_module.load_detections(labels, coco_gt)
+    rows = quality_module.error_classes(coco_gt, detections, [1, 2])
+    kinds = [quality_module.ERRORS[int(k)] for _, k in sorted(rows.tolist(), reverse=True)]
+    # 0.3: the square 5 px off the object (IoU 1/3, half of it inside); 0.2: on the background
+    assert kinds == ['found', 'duplicate', 'part', 'spread', 'loose', 'background']
