@@ -212,21 +212,18 @@ def test_ignore_score_keeps_the_labels_below_min_score_as_ignored(scenes, tmp_pa
                        for i in dataset.get_data_info(k)['instances'])
 
 
-def test_ignore_area_keeps_small_trained_labels_as_ignored(scenes, tmp_path):
-    path, data = pseudo_label_file(scenes, tmp_path, empty_image=False)
-    scores = sorted(a['score'] for a in data['annotations'])
-    low, high = scores[len(scores) // 4], scores[len(scores) // 2]
-    areas = sorted(a['area'] for a in data['annotations'])
-    small = areas[len(areas) // 2]
-    dataset = build(scenes, path, min_score=high, ignore_score=low, ignore_area=small)
+def check_ignored(dataset, data, low, high, rule):
+    """Labels from ``low`` are the instances; those under ``high`` or matching ``rule`` are
+    ignored (and packed as ignored instances); an image with none trained is dropped; some
+    label scored from ``high`` matches ``rule``."""
     by_image = {}
     for ann in data['annotations']:
         by_image.setdefault(ann['image_id'], []).append(ann)
     trained = {i for i, anns in by_image.items()
-               if any(a['score'] >= high and a['area'] >= small for a in anns)}
+               if any(a['score'] >= high and not rule(a) for a in anns)}
     assert {dataset.get_data_info(k)['img_id'] for k in range(len(dataset))} == trained, \
-        'an image whose trained labels are all small is dropped like one without labels'
-    seen_small = False
+        'an image whose trained labels are all ignored is dropped like one without labels'
+    seen = False
     for k in range(len(dataset)):
         info = dataset.get_data_info(k)
         # scores are unique (0.5 + id / 1000): each instance is matched to its annotation
@@ -234,9 +231,22 @@ def test_ignore_area_keeps_small_trained_labels_as_ignored(scenes, tmp_path):
         assert sorted(i['score'] for i in info['instances']) == sorted(anns)
         for instance in info['instances']:
             ann = anns[instance['score']]
-            assert instance['ignore_flag'] == int(ann['score'] < high or ann['area'] < small)
-        seen_small |= any(a['score'] >= high and a['area'] < small for a in anns.values())
-    assert seen_small
+            assert instance['ignore_flag'] == int(ann['score'] < high or rule(ann))
+        sample = dataset[k]['data_samples']
+        assert len(sample.ignored_instances) == sum(
+            a['score'] < high or rule(a) for a in anns.values())
+        seen |= any(a['score'] >= high and rule(a) for a in anns.values())
+    assert seen
+
+
+def test_ignore_area_keeps_small_trained_labels_as_ignored(scenes, tmp_path):
+    path, data = pseudo_label_file(scenes, tmp_path, empty_image=False)
+    scores = sorted(a['score'] for a in data['annotations'])
+    low, high = scores[len(scores) // 4], scores[len(scores) // 2]
+    areas = sorted(a['area'] for a in data['annotations'])
+    small = areas[len(areas) // 2]
+    dataset = build(scenes, path, min_score=high, ignore_score=low, ignore_area=small)
+    check_ignored(dataset, data, low, high, lambda a: a['area'] < small)
     # 0, the default, ignores no label for its area
     dataset = build(scenes, path, min_score=high, ignore_score=low)
     assert all(i['ignore_flag'] == (i['score'] < high) for k in range(len(dataset))
@@ -256,27 +266,7 @@ def test_ignore_image_fraction_keeps_large_trained_labels_as_ignored(scenes, tmp
     def large(ann):
         return ann['area'] > fraction * sizes[ann['image_id']]
 
-    by_image = {}
-    for ann in data['annotations']:
-        by_image.setdefault(ann['image_id'], []).append(ann)
-    trained = {i for i, anns in by_image.items()
-               if any(a['score'] >= high and not large(a) for a in anns)}
-    assert {dataset.get_data_info(k)['img_id'] for k in range(len(dataset))} == trained, \
-        'an image whose trained labels are all large is dropped like one without labels'
-    seen_large = False
-    for k in range(len(dataset)):
-        info = dataset.get_data_info(k)
-        # scores are unique (0.5 + id / 1000): each instance is matched to its annotation
-        anns = {a['score']: a for a in by_image[info['img_id']] if a['score'] >= low}
-        assert sorted(i['score'] for i in info['instances']) == sorted(anns)
-        for instance in info['instances']:
-            ann = anns[instance['score']]
-            assert instance['ignore_flag'] == int(ann['score'] < high or large(ann))
-        sample = dataset[k]['data_samples']
-        assert len(sample.ignored_instances) == sum(
-            a['score'] < high or large(a) for a in anns.values())
-        seen_large |= any(a['score'] >= high and large(a) for a in anns.values())
-    assert seen_large
+    check_ignored(dataset, data, low, high, large)
     for bad in (0, 1.5):
         with pytest.raises(UserInputError, match='ignore_image_fraction must be in'):
             build(scenes, path, ignore_image_fraction=bad)
