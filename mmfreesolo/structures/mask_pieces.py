@@ -10,9 +10,9 @@ import torch
 from scipy import ndimage
 from torch import Tensor
 
-# 4-connected within each mask, never across masks of the stack
-_WITHIN_MASK = np.zeros((3, 3, 3), dtype=bool)
-_WITHIN_MASK[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
+# 4-connected within each mask of a (K, h, w) stack, never across masks
+WITHIN_MASK_4_CONNECTED = np.zeros((3, 3, 3), dtype=bool)
+WITHIN_MASK_4_CONNECTED[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
 # masks labelled at once: bounds the (chunk, H, W) int32 labels to about 256 MB
 _CHUNK_ELEMENTS = 64 * 1024 * 1024
 
@@ -29,7 +29,7 @@ def largest_pieces(masks: Tensor) -> Tensor:
 
 
 def _largest_pieces(masks: np.ndarray) -> np.ndarray:
-    labels, num = ndimage.label(masks, structure=_WITHIN_MASK)
+    labels, num = ndimage.label(masks, structure=WITHIN_MASK_4_CONNECTED)
     flat = labels.reshape(len(masks), -1)
     sizes = np.bincount(flat.ravel(), minlength=num + 1)[1:]             # piece 1..num
     # labels run in raster order over the stack, so mask i's pieces are the labels from the

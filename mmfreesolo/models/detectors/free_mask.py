@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from mmdet.models.detectors.base import BaseDetector
@@ -25,15 +24,13 @@ from scipy import ndimage
 from torch import Tensor
 
 from ...checkpoints import load_backbone_weights
+from ...structures.mask_pieces import WITHIN_MASK_4_CONNECTED
 
 # Upsampled masks are made this many elements at a time, so a huge image never needs all of its
 # kept masks at full resolution at once.
 _UPSAMPLE_ELEMENTS = 64 * 1024 * 1024
 UPSAMPLINGS = ('stretch', 'cells')
 FILTERS = ('release', 'tight')
-# 4-connectivity within each mask of a (K, h, w) stack, none across masks
-_COMPONENT_STRUCTURE = np.zeros((3, 3, 3), dtype=bool)
-_COMPONENT_STRUCTURE[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
 
 
 def feature_stride(input_size: Tuple[int, int], feature_size: Tuple[int, int]) -> int:
@@ -286,7 +283,7 @@ class FreeMask(BaseDetector):
         """
         q = len(binary)
         labels, num = ndimage.label(
-            binary.view(q, *size).cpu().numpy(), structure=_COMPONENT_STRUCTURE)
+            binary.view(q, *size).cpu().numpy(), structure=WITHIN_MASK_4_CONNECTED)
         labels = torch.from_numpy(labels).to(binary.device).view(q, binary.shape[1])  # 0: none
         owner, cell = torch.nonzero(labels, as_tuple=True)
         component = labels[owner, cell] - 1
