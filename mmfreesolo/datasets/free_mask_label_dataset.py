@@ -12,6 +12,7 @@ from typing import List, Optional
 import numpy as np
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
+from pycocotools import mask as mask_utils
 
 from ..errors import UserInputError
 from ..fileio.coco_file_scan import check_coco_file_scan
@@ -51,6 +52,11 @@ class FreeMaskLabelDataset(CocoDataset):
             are kept as ignored instances instead: Free Mask's largest pieces are mostly
             background regions, and trained as objects they teach the model masks that spread
             over several objects. 1.0 ignores none.
+        ignore_frame_fraction: labels that would be trained but whose mask covers more than
+            this fraction of its image's frame (the pixels of the outermost rows and columns)
+            are kept as ignored instances instead: Free Mask's pieces of background reach the
+            image's edges, objects seldom along much of them. Each such label's mask is decoded
+            in the scan (milliseconds a mask at COCO sizes); masks must be RLE. 1.0 ignores none.
         with_embeddings: also give each instance its ``embedding`` ((D, ) float32), read from
             the annotation's ``emb`` in either of its forms (base64 float16 or a list of
             numbers); an annotation without one is an error. Off by default: no loss uses them.
@@ -60,15 +66,17 @@ class FreeMaskLabelDataset(CocoDataset):
 
     def __init__(self, *args, min_score: float = 0.0, ignore_score: Optional[float] = None,
                  ignore_area: float = 0.0, ignore_image_fraction: float = 1.0,
-                 with_embeddings: bool = False, filter_cfg: dict = dict(filter_empty_gt=True),
-                 **kwargs) -> None:
-        if not 0 < ignore_image_fraction <= 1:
-            raise UserInputError(
-                f'ignore_image_fraction must be in (0, 1], got {ignore_image_fraction}')
+                 ignore_frame_fraction: float = 1.0, with_embeddings: bool = False,
+                 filter_cfg: dict = dict(filter_empty_gt=True), **kwargs) -> None:
+        for name, fraction in (('ignore_image_fraction', ignore_image_fraction),
+                               ('ignore_frame_fraction', ignore_frame_fraction)):
+            if not 0 < fraction <= 1:
+                raise UserInputError(f'{name} must be in (0, 1], got {fraction}')
         self.min_score = min_score
         self.ignore_score = min_score if ignore_score is None else min(ignore_score, min_score)
         self.ignore_area = ignore_area
         self.ignore_image_fraction = ignore_image_fraction
+        self.ignore_frame_fraction = ignore_frame_fraction
         self.with_embeddings = with_embeddings
         super().__init__(*args, filter_cfg=filter_cfg, **kwargs)
 
@@ -84,12 +92,12 @@ class FreeMaskLabelDataset(CocoDataset):
 
     def load_data_list(self) -> List[dict]:
         """One scan of the file: per image (in the file's order) its fields, ``spans``, the
-        (K, 2) byte spans of its kept annotations in the file's order, and ``num_trained``, how
-        many of them are trained (the rest are ignored instances)."""
+        (K, 2) byte spans of its kept annotations in the file's order, ``ignored``, which of
+        them are ignored instances ((K, ) bool), and ``num_trained``, how many are not."""
         fields = {key: array(code) for key, code in (
             ('image_id', 'q'), ('category_id', 'q'), ('id', 'q'), ('start', 'q'), ('end', 'q'),
             ('x', 'd'), ('y', 'd'), ('w', 'd'), ('h', 'd'), ('area', 'd'), ('score', 'd'),
-            ('ignore', 'b'))}
+            ('frame', 'd'), ('ignore', 'b'))}
         summary = check_coco_file_scan(
             self.ann_file, on_annotation=lambda element: self._index_annotation(element, fields))
         return self._data_list(summary.images, summary.categories,
@@ -111,7 +119,8 @@ class FreeMaskLabelDataset(CocoDataset):
         values = dict(image_id=ann['image_id'], category_id=ann['category_id'],
                       id=ann.get('id', -1), start=element.start, end=element.end,
                       x=ann['bbox'][0], y=ann['bbox'][1], w=ann['bbox'][2], h=ann['bbox'][3],
-                      area=ann.get('area', 0), score=score, ignore=bool(ann.get('ignore')))
+                      area=ann.get('area', 0), score=score, ignore=bool(ann.get('ignore')),
+                      frame=self._frame_fraction(ann, where) if score >= self.min_score else 0.0)
         for key, value in values.items():
             fields[key].append(value)
 
@@ -140,15 +149,16 @@ class FreeMaskLabelDataset(CocoDataset):
         kept = kept[np.argsort(image[kept], kind='stable')]  # by image, file order within
         bounds = np.searchsorted(image[kept], np.arange(len(images) + 1))
         spans = np.stack([ann['start'][kept], ann['end'][kept]], axis=1)
-        trained = np.concatenate([[0], np.cumsum(~self._ignored(
-            ann['score'][kept], ann['area'][kept], (width * height)[kept]))])
+        ignored = self._ignored(ann['score'][kept], ann['area'][kept], (width * height)[kept],
+                                ann['frame'][kept])
         data_list = []
         for i, img in enumerate(images):
             data_list.append(dict(
                 img_path=os.path.join(self.data_prefix['img'], img['file_name']),
                 img_id=img['id'], seg_map_path=None, height=img['height'], width=img['width'],
                 spans=spans[bounds[i]:bounds[i + 1]].copy(),
-                num_trained=int(trained[bounds[i + 1]] - trained[bounds[i]])))
+                ignored=ignored[bounds[i]:bounds[i + 1]].copy(),
+                num_trained=int((~ignored[bounds[i]:bounds[i + 1]]).sum())))
         return data_list
 
     def filter_data(self) -> List[dict]:
@@ -165,11 +175,10 @@ class FreeMaskLabelDataset(CocoDataset):
     def get_data_info(self, idx: int) -> dict:
         """The image's fields and its ``instances``, read from the file."""
         data_info = super().get_data_info(idx)
-        spans = data_info.pop('spans')
+        spans, ignored = data_info.pop('spans'), data_info.pop('ignored')
         data_info.pop('num_trained')
-        image_area = data_info['width'] * data_info['height']
-        data_info['instances'] = [self._instance(json.loads(text), image_area)
-                                  for text in self._read(spans)]
+        data_info['instances'] = [self._instance(json.loads(text), bool(flag))
+                                  for text, flag in zip(self._read(spans), ignored)]
         if self.return_classes:
             data_info.update(text=self.metainfo['classes'], caption_prompt=self.caption_prompt,
                              custom_entities=True)
@@ -190,18 +199,35 @@ class FreeMaskLabelDataset(CocoDataset):
         finally:
             os.close(fd)
 
-    def _ignored(self, score: np.ndarray, area: np.ndarray,
-                 image_area: np.ndarray) -> np.ndarray:
-        """Which of the kept labels are ignored instances rather than trained, by score and
-        area (all (K, ) arrays)."""
+    def _ignored(self, score: np.ndarray, area: np.ndarray, image_area: np.ndarray,
+                 frame: np.ndarray) -> np.ndarray:
+        """Which of the kept labels are ignored instances rather than trained, by score, area
+        and the fraction of the image's frame they cover (all (K, ) arrays)."""
         return ((score < self.min_score) | (area < self.ignore_area)
-                | (area > self.ignore_image_fraction * image_area))
+                | (area > self.ignore_image_fraction * image_area)
+                | (frame > self.ignore_frame_fraction))
 
-    def _instance(self, ann: dict, image_area: float) -> dict:
+    def _frame_fraction(self, ann: dict, where: str) -> float:
+        """The fraction of the image's frame (its outermost rows and columns, 2 (H + W) - 4
+        pixels) that the annotation's mask covers; 0 when ``ignore_frame_fraction`` is off."""
+        if self.ignore_frame_fraction >= 1:
+            return 0.0
+        rle = ann['segmentation']
+        if not isinstance(rle, dict) or 'size' not in rle:
+            raise UserInputError(f'{where}: ignore_frame_fraction needs masks as RLE (as Free '
+                                 'Mask and the rounds write them), not polygons')
+        if isinstance(rle['counts'], list):
+            rle = mask_utils.frPyObjects(rle, *rle['size'])
+        mask = mask_utils.decode(rle)
+        height, width = mask.shape
+        on_frame = (int(mask[0].sum()) + int(mask[-1].sum()) + int(mask[1:-1, 0].sum())
+                    + int(mask[1:-1, -1].sum()))
+        return on_frame / max(2 * (height + width) - 4, 1)
+
+    def _instance(self, ann: dict, ignored: bool) -> dict:
         x1, y1, w, h = ann['bbox']
         score = float(ann.get('score', 1.0))
-        ignored = ann.get('iscrowd', False) or bool(self._ignored(
-            np.float64(score), np.float64(ann.get('area', 0)), np.float64(image_area)))
+        ignored = ann.get('iscrowd', False) or ignored
         instance = dict(ignore_flag=1 if ignored else 0, bbox=[x1, y1, x1 + w, y1 + h],
                         bbox_label=self.cat2label[ann['category_id']],
                         mask=ann['segmentation'], score=score)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from mmdet.registry import DATASETS
 from mmengine.registry import init_default_scope
+from pycocotools import mask as mask_utils
 
 import mmfreesolo  # noqa: F401
 from mmfreesolo.errors import UserInputError
@@ -270,3 +271,30 @@ def test_ignore_image_fraction_keeps_large_trained_labels_as_ignored(scenes, tmp
     for bad in (0, 1.5):
         with pytest.raises(UserInputError, match='ignore_image_fraction must be in'):
             build(scenes, path, ignore_image_fraction=bad)
+
+
+def test_ignore_frame_fraction_keeps_trained_labels_along_the_edges_as_ignored(scenes, tmp_path):
+    path, data = pseudo_label_file(scenes, tmp_path, empty_image=False)
+
+    def frame_fraction(ann):
+        mask = mask_utils.decode(ann['segmentation']).astype(bool)
+        frame = np.ones_like(mask)
+        frame[1:-1, 1:-1] = False
+        return (mask & frame).sum() / frame.sum()
+
+    on_frame = sorted(f for f in map(frame_fraction, data['annotations']) if f > 0)
+    fraction = on_frame[len(on_frame) // 2]
+    scores = sorted(a['score'] for a in data['annotations'])
+    low, high = scores[len(scores) // 4], scores[len(scores) // 2]
+    dataset = build(scenes, path, min_score=high, ignore_score=low,
+                    ignore_frame_fraction=fraction)
+    check_ignored(dataset, data, low, high, lambda a: frame_fraction(a) > fraction)
+    for bad in (0, 1.5):
+        with pytest.raises(UserInputError, match='ignore_frame_fraction must be in'):
+            build(scenes, path, ignore_frame_fraction=bad)
+    polygon = next(a for a in data['annotations'] if a['score'] >= high)
+    x, y, w, h = polygon['bbox']
+    polygon['segmentation'] = [[x, y, x + w, y, x + w, y + h]]
+    path.write_text(json.dumps(data))
+    with pytest.raises(UserInputError, match=f'annotation {polygon["id"]}: .*needs masks as RLE'):
+        build(scenes, path, min_score=high, ignore_frame_fraction=fraction)
