@@ -17,6 +17,7 @@ from pycocotools import mask as mask_utils
 from ..errors import UserInputError
 from ..fileio.coco_file_scan import check_coco_file_scan
 from ..pseudo_labels.label_file import decode_embedding
+from ..structures.mask_frame import frame_fractions
 
 
 @DATASETS.register_module()
@@ -208,8 +209,8 @@ class FreeMaskLabelDataset(CocoDataset):
                 | (frame > self.ignore_frame_fraction))
 
     def _frame_fraction(self, ann: dict, where: str) -> float:
-        """The fraction of the image's frame (its outermost rows and columns, 2 (H + W) - 4
-        pixels) that the annotation's mask covers; 0 when ``ignore_frame_fraction`` is off."""
+        """The fraction of its image's frame that the annotation's mask covers
+        (:func:`frame_fractions`); 0 when ``ignore_frame_fraction`` is off."""
         if self.ignore_frame_fraction >= 1:
             return 0.0
         rle = ann['segmentation']
@@ -218,11 +219,7 @@ class FreeMaskLabelDataset(CocoDataset):
                                  'Mask and the rounds write them), not polygons')
         if isinstance(rle['counts'], list):
             rle = mask_utils.frPyObjects(rle, *rle['size'])
-        mask = mask_utils.decode(rle)
-        height, width = mask.shape
-        on_frame = (int(mask[0].sum()) + int(mask[-1].sum()) + int(mask[1:-1, 0].sum())
-                    + int(mask[1:-1, -1].sum()))
-        return on_frame / max(2 * (height + width) - 4, 1)
+        return float(frame_fractions(mask_utils.decode(rle)))
 
     def _instance(self, ann: dict, ignored: bool) -> dict:
         x1, y1, w, h = ann['bbox']
