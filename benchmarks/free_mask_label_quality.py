@@ -3,6 +3,7 @@ FreeSOLO config's ``min_score`` and the rounds' labelling cut.
 
     python benchmarks/free_mask_label_quality.py GT_JSON LABELS_JSON [--bins 0.55 0.6 0.65 0.7 0.8]
         [--min-score S] [--area-bins 100 200 400 800 1600] [--top 50 100 200]
+        [--frame-fractions 0.1 0.15 0.2]
 
 Matches every pseudo-label (Free Mask's, or a round's ``self_training_labels.json``) scored
 >= ``min_score`` to the ground truth of its image (by file_name) and prints, per score bin, how
@@ -14,7 +15,10 @@ model's predictions) of all images are, matched in score order as COCO's evaluat
 *found* (IoU > 0.5 with an object no better-scored label found), *duplicate* (IoU > 0.5 with
 found objects only), *part* (more than 80 % of the label inside an object), *spread* (the label
 covers more than 80 % of an object, and so much around it that IoU <= 0.5), *background* (best
-IoU < 0.1), or *loose* (any other overlap).
+IoU < 0.1), or *loose* (any other overlap). With ``--frame-fractions``, how many of the labels
+cover more than each fraction of their image's frame (its outermost rows and columns), and how
+many of those match an object (IoU > 0.5) or overlap none (IoU < 0.1): what
+``FreeMaskLabelDataset(ignore_frame_fraction=...)`` would leave out of training.
 """
 import argparse
 import os.path as osp
@@ -29,6 +33,7 @@ sys.path.insert(0, ROOT)
 
 from mmfreesolo.evaluation.class_agnostic_eval import load_coco_gt, load_detections  # noqa: E402
 from mmfreesolo.fileio.json_files import read_json  # noqa: E402
+from mmfreesolo.structures.mask_frame import frame_fractions  # noqa: E402
 
 
 def _rles(detections):
@@ -37,12 +42,17 @@ def _rles(detections):
             for d in detections]
 
 
-def mask_ious(coco_gt, detections, image_ids):
-    """Per image of ``image_ids``: (D, G) mask IoUs of its detections with its objects, the
-    detections' scores, the objects' areas and the detections' areas."""
+def _by_image(detections):
     by_image = defaultdict(list)
     for det in detections:
         by_image[det['image_id']].append(det)
+    return by_image
+
+
+def mask_ious(coco_gt, detections, image_ids):
+    """Per image of ``image_ids``: (D, G) mask IoUs of its detections with its objects, the
+    detections' scores, the objects' areas and the detections' areas."""
+    by_image = _by_image(detections)
     for image_id in image_ids:
         dets, objects = by_image[image_id], coco_gt.imgToAnns[image_id]
         ious = (mask_utils.iou(_rles(dets), [coco_gt.annToRLE(a) for a in objects],
@@ -66,6 +76,18 @@ def object_recall(coco_gt, detections, image_ids):
     rows = [(area, iou) for ious, _, areas, _ in mask_ious(coco_gt, detections, image_ids)
             for area, iou in zip(areas, ious.max(axis=0) if ious.shape[0] else
                                  np.zeros(len(areas)))]
+    return np.array(rows, dtype=np.float64).reshape(-1, 2)
+
+
+def frame_cover(coco_gt, detections, image_ids):
+    """(best mask IoU with the image's objects, fraction of the image's frame covered) of every
+    detection of ``image_ids``."""
+    by_image, rows = _by_image(detections), []
+    for image_id, (ious, _, _, _) in zip(image_ids, mask_ious(coco_gt, detections, image_ids)):
+        if by_image[image_id]:
+            masks = np.moveaxis(mask_utils.decode(_rles(by_image[image_id])), -1, 0)
+            best = ious.max(axis=1) if ious.shape[1] else np.zeros(len(masks))
+            rows += zip(best, frame_fractions(masks))
     return np.array(rows, dtype=np.float64).reshape(-1, 2)
 
 
@@ -119,6 +141,8 @@ def main():
                         default=[100, 200, 400, 800, 1600])
     parser.add_argument('--top', type=int, nargs='*', default=[],
                         help='what the best-scored N labels of all images are, for each N')
+    parser.add_argument('--frame-fractions', type=float, nargs='*', default=[],
+                        help='the labels covering more than each fraction of the image\'s frame')
     args = parser.parse_args()
     coco_gt = load_coco_gt(args.gt)
     detections = [d for d in load_detections(args.labels, coco_gt)
@@ -153,6 +177,13 @@ def main():
         for n in args.top:
             counts = np.bincount(classes[:n, 1].astype(int), minlength=len(ERRORS))
             print(f'{n:11d}  ' + '  '.join(f'{c:10d}' for c in counts))
+    if args.frame_fractions:
+        cover = frame_cover(coco_gt, detections, images)
+        print('\nframe covered  labels  IoU>0.5  IoU<0.1')
+        for fraction in [0.0] + args.frame_fractions:
+            over = cover[cover[:, 1] > fraction, 0]
+            print(f'> {fraction:11.2f}  {len(over):6d}  {(over > 0.5).sum():7d}  '
+                  f'{(over < 0.1).sum():7d}')
 
 
 if __name__ == '__main__':

@@ -44,6 +44,15 @@ def write_case(tmp_path):
     return str(tmp_path / 'gt.json'), str(tmp_path / 'labels.json')
 
 
+def load_quality_module():
+    """The benchmark as a module, for its functions (in-process: no interpreter start-up)."""
+    spec = importlib.util.spec_from_file_location(
+        'label_quality', REPO / 'benchmarks/free_mask_label_quality.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def quality(gt, labels, *options):
     result = run([str(REPO / 'benchmarks/free_mask_label_quality.py'), gt, labels, *options])
     assert_ok(result)
@@ -79,13 +88,21 @@ def test_error_classes_in_score_order(tmp_path):
             id=10 + i, image_id=1, category_id=1, score=score, iscrowd=0, area=int(mask.sum()),
             bbox=mask_utils.toBbox(rle(mask)).tolist(), segmentation=rle(mask)))
     open(labels, 'w').write(json.dumps(data))
-    spec = importlib.util.spec_from_file_location(
-        'label_quality', REPO / 'benchmarks/free_mask_label_quality.py')
-    quality_module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quality_module)
+    quality_module = load_quality_module()
     coco_gt = quality_module.load_coco_gt(gt)
     detections = quality_module.load_detections(labels, coco_gt)
     rows = quality_module.error_classes(coco_gt, detections, [1, 2])
     kinds = [quality_module.ERRORS[int(k)] for _, k in sorted(rows.tolist(), reverse=True)]
     # 0.3: the square 5 px off the object (IoU 1/3, half of it inside); 0.2: on the background
     assert kinds == ['found', 'duplicate', 'part', 'spread', 'loose', 'background']
+
+
+def test_labels_by_the_fraction_of_the_frame_they_cover(tmp_path):
+    gt, labels = write_case(tmp_path)
+    quality_module = load_quality_module()
+    coco_gt = quality_module.load_coco_gt(gt)
+    rows = quality_module.frame_cover(
+        coco_gt, quality_module.load_detections(labels, coco_gt), [1, 2])
+    # of a 20 x 20 image's 76 frame pixels, the exact 10x10 in the corner covers 19, the one
+    # shifted 5 px (IoU 1/3) 10 of the top row, the background square 3
+    assert sorted(rows.tolist(), reverse=True) == [[1.0, 19 / 76], [1 / 3, 10 / 76], [0.0, 3 / 76]]
