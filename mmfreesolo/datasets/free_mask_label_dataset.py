@@ -98,7 +98,7 @@ class FreeMaskLabelDataset(CocoDataset):
         fields = {key: array(code) for key, code in (
             ('image_id', 'q'), ('category_id', 'q'), ('id', 'q'), ('start', 'q'), ('end', 'q'),
             ('x', 'd'), ('y', 'd'), ('w', 'd'), ('h', 'd'), ('area', 'd'), ('score', 'd'),
-            ('frame', 'd'), ('ignore', 'b'))}
+            ('over_frame', 'b'), ('ignore', 'b'))}
         summary = check_coco_file_scan(
             self.ann_file, on_annotation=lambda element: self._index_annotation(element, fields))
         return self._data_list(summary.images, summary.categories,
@@ -121,7 +121,7 @@ class FreeMaskLabelDataset(CocoDataset):
                       id=ann.get('id', -1), start=element.start, end=element.end,
                       x=ann['bbox'][0], y=ann['bbox'][1], w=ann['bbox'][2], h=ann['bbox'][3],
                       area=ann.get('area', 0), score=score, ignore=bool(ann.get('ignore')),
-                      frame=self._frame_fraction(ann, where) if score >= self.min_score else 0.0)
+                      over_frame=score >= self.min_score and self._over_frame(ann, where))
         for key, value in values.items():
             fields[key].append(value)
 
@@ -151,7 +151,7 @@ class FreeMaskLabelDataset(CocoDataset):
         bounds = np.searchsorted(image[kept], np.arange(len(images) + 1))
         spans = np.stack([ann['start'][kept], ann['end'][kept]], axis=1)
         ignored = self._ignored(ann['score'][kept], ann['area'][kept], (width * height)[kept],
-                                ann['frame'][kept])
+                                ann['over_frame'][kept].astype(bool))
         data_list = []
         for i, img in enumerate(images):
             data_list.append(dict(
@@ -201,25 +201,24 @@ class FreeMaskLabelDataset(CocoDataset):
             os.close(fd)
 
     def _ignored(self, score: np.ndarray, area: np.ndarray, image_area: np.ndarray,
-                 frame: np.ndarray) -> np.ndarray:
+                 over_frame: np.ndarray) -> np.ndarray:
         """Which of the kept labels are ignored instances rather than trained, by score, area
-        and the fraction of the image's frame they cover (all (K, ) arrays)."""
+        and whether they cover more of the image's frame than allowed (all (K, ) arrays)."""
         return ((score < self.min_score) | (area < self.ignore_area)
-                | (area > self.ignore_image_fraction * image_area)
-                | (frame > self.ignore_frame_fraction))
+                | (area > self.ignore_image_fraction * image_area) | over_frame)
 
-    def _frame_fraction(self, ann: dict, where: str) -> float:
-        """The fraction of its image's frame that the annotation's mask covers
-        (:func:`frame_fractions`); 0 when ``ignore_frame_fraction`` is off."""
+    def _over_frame(self, ann: dict, where: str) -> bool:
+        """Whether the annotation's mask covers more than ``ignore_frame_fraction`` of its
+        image's frame (:func:`frame_fractions`); never when the rule is off (1.0)."""
         if self.ignore_frame_fraction >= 1:
-            return 0.0
+            return False
         rle = ann['segmentation']
         if not isinstance(rle, dict) or 'size' not in rle:
             raise UserInputError(f'{where}: ignore_frame_fraction needs masks as RLE (as Free '
                                  'Mask and the rounds write them), not polygons')
         if isinstance(rle['counts'], list):
             rle = mask_utils.frPyObjects(rle, *rle['size'])
-        return float(frame_fractions(mask_utils.decode(rle)))
+        return bool(frame_fractions(mask_utils.decode(rle)) > self.ignore_frame_fraction)
 
     def _instance(self, ann: dict, ignored: bool) -> dict:
         x1, y1, w, h = ann['bbox']
