@@ -56,8 +56,9 @@ class FreeMaskLabelDataset(CocoDataset):
         ignore_frame_fraction: labels that would be trained but whose mask covers more than
             this fraction of its image's frame (the pixels of the outermost rows and columns)
             are kept as ignored instances instead: Free Mask's pieces of background reach the
-            image's edges, objects seldom along much of them. Each such label's mask is decoded
-            in the scan (milliseconds a mask at COCO sizes); masks must be RLE. 1.0 ignores none.
+            image's edges, objects seldom along much of them. With the rule on, the scan decodes
+            the mask of every label scored from ``min_score``, so masks must be RLE. 1.0 ignores
+            none.
         with_embeddings: also give each instance its ``embedding`` ((D, ) float32), read from
             the annotation's ``emb`` in either of its forms (base64 float16 or a list of
             numbers); an annotation without one is an error. Off by default: no loss uses them.
