@@ -94,8 +94,8 @@ class FreeMaskLabelDataset(CocoDataset):
 
     def load_data_list(self) -> List[dict]:
         """One scan of the file: per image (in the file's order) its fields, ``spans``, the
-        (K, 2) byte spans of its kept annotations in the file's order, ``ignored``, which of
-        them are ignored instances ((K, ) bool), and ``num_trained``, how many are not."""
+        (K, 2) byte spans of its kept annotations in the file's order, and ``ignored``, which
+        of them are ignored instances rather than trained ((K, ) bool)."""
         fields = {key: array(code) for key, code in (
             ('image_id', 'q'), ('category_id', 'q'), ('id', 'q'), ('start', 'q'), ('end', 'q'),
             ('x', 'd'), ('y', 'd'), ('w', 'd'), ('h', 'd'), ('area', 'd'), ('score', 'd'),
@@ -159,8 +159,7 @@ class FreeMaskLabelDataset(CocoDataset):
                 img_path=os.path.join(self.data_prefix['img'], img['file_name']),
                 img_id=img['id'], seg_map_path=None, height=img['height'], width=img['width'],
                 spans=spans[bounds[i]:bounds[i + 1]].copy(),
-                ignored=ignored[bounds[i]:bounds[i + 1]].copy(),
-                num_trained=int((~ignored[bounds[i]:bounds[i + 1]]).sum())))
+                ignored=ignored[bounds[i]:bounds[i + 1]].copy()))
         return data_list
 
     def filter_data(self) -> List[dict]:
@@ -172,13 +171,12 @@ class FreeMaskLabelDataset(CocoDataset):
         empty_gt = self.filter_cfg.get('filter_empty_gt', False)
         return [info for info in self.data_list
                 if min(info['width'], info['height']) >= min_size
-                and not (empty_gt and info['num_trained'] == 0)]
+                and not (empty_gt and info['ignored'].all())]  # none trained
 
     def get_data_info(self, idx: int) -> dict:
         """The image's fields and its ``instances``, read from the file."""
         data_info = super().get_data_info(idx)
         spans, ignored = data_info.pop('spans'), data_info.pop('ignored')
-        data_info.pop('num_trained')
         data_info['instances'] = [self._instance(json.loads(text), bool(flag))
                                   for text, flag in zip(self._read(spans), ignored)]
         if self.return_classes:
