@@ -215,6 +215,10 @@ class FreeMaskLabelDataset(CocoDataset):
         if not isinstance(rle, dict) or 'size' not in rle:
             raise UserInputError(f'{where}: ignore_frame_fraction needs masks as RLE (as Free '
                                  'Mask and the rounds write them), not polygons')
+        height, width = rle['size']
+        if height < 2 or width < 2:
+            raise UserInputError(f'{where}: a {height} x {width} px mask has no frame for '
+                                 'ignore_frame_fraction (it needs at least 2 x 2)')
         if isinstance(rle['counts'], list):
             rle = mask_utils.frPyObjects(rle, *rle['size'])
         return bool(frame_fractions(mask_utils.decode(rle)) > self.ignore_frame_fraction)

@@ -298,3 +298,8 @@ def test_ignore_frame_fraction_keeps_trained_labels_along_the_edges_as_ignored(s
     path.write_text(json.dumps(data))
     with pytest.raises(UserInputError, match=f'annotation {polygon["id"]}: .*needs masks as RLE'):
         build(scenes, path, min_score=high, ignore_frame_fraction=fraction)
+    polygon['segmentation'] = mask_utils.encode(np.ones((1, 8, 1), np.uint8, order='F'))[0]
+    polygon['segmentation']['counts'] = polygon['segmentation']['counts'].decode()
+    path.write_text(json.dumps(data))
+    with pytest.raises(UserInputError, match=f'annotation {polygon["id"]}: a 1 x 8 px mask'):
+        build(scenes, path, min_score=high, ignore_frame_fraction=fraction)
