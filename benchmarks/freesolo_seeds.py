@@ -17,7 +17,9 @@ round 2 to the supervised bound. A seed whose masks collapsed (MaskCollapseHook 
 is named and left out of the FreeSOLO rows. ``--ground-truth-labels`` adds a row: the FreeSOLO
 config (its detector, weak losses, schedule and the dataset's ``ignore_area``) trained once on the
 train scenes' ground-truth masks as labels (scored 1), ``tools/train.py`` in
-``OUT/seed_<s>/on_ground_truth``: how far that detector and those losses go on perfect labels.
+``OUT/seed_<s>/on_ground_truth``: how far that detector and those losses go on perfect labels,
+and each stage's share of it per seed (a round that reaches a fixed share of it passes only
+labels below that share).
 """
 import argparse
 import json
@@ -208,9 +210,13 @@ def main():
                   for s in seeds if upper[s].get('segm_mAP')]
         print(f'{stage_names[-1]} / supervised mask AP: {spread(ratios)}')
     if on_truth:
-        ratios = [stages[s][stage_names[-1]]['val']['segm_mAP'] / on_truth[s]['segm_mAP']
-                  for s in seeds if on_truth[s].get('segm_mAP')]
-        print(f'{stage_names[-1]} / FreeSOLO on ground truth, mask AP: {spread(ratios)}')
+        # every stage against what the same config learns from perfect labels: a round can only
+        # pass labels that are well below that
+        truth = [s for s in seeds if on_truth[s].get('segm_mAP')]
+        for name in stage_names:
+            ratios = [stages[s][name]['val']['segm_mAP'] / on_truth[s]['segm_mAP'] for s in truth]
+            print(f'{name} / FreeSOLO on ground truth, mask AP: {spread(ratios)}; '
+                  + ', '.join(f'seed {s} {r:.2f}' for s, r in zip(truth, ratios)))
 
 
 if __name__ == '__main__':
