@@ -17,9 +17,8 @@ round 2 to the supervised bound. A seed whose masks collapsed (MaskCollapseHook 
 is named and left out of the FreeSOLO rows. ``--ground-truth-labels`` adds a row: the FreeSOLO
 config (its detector, weak losses, schedule and the dataset's ``ignore_area``) trained once on the
 train scenes' ground-truth masks as labels (scored 1), ``tools/train.py`` in
-``OUT/seed_<s>/on_ground_truth``: how far that detector and those losses go on perfect labels,
-and each stage's share of it per seed (a round that reaches a fixed share of it passes only
-labels below that share).
+``OUT/seed_<s>/on_ground_truth``: how far that detector and those losses go on perfect labels;
+then each stage's share of it, seed by seed.
 """
 import argparse
 import json
@@ -210,8 +209,8 @@ def main():
                   for s in seeds if upper[s].get('segm_mAP')]
         print(f'{stage_names[-1]} / supervised mask AP: {spread(ratios)}')
     if on_truth:
-        # every stage against what the same config learns from perfect labels: a round can only
-        # pass labels that are well below that
+        # shows whether the labels or the detector hold a round back: labels near this share
+        # leave a round little to gain
         truth = [s for s in seeds if on_truth[s].get('segm_mAP')]
         for name in stage_names:
             ratios = [stages[s][name]['val']['segm_mAP'] / on_truth[s]['segm_mAP'] for s in truth]

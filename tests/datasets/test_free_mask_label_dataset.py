@@ -292,14 +292,14 @@ def test_ignore_frame_fraction_keeps_trained_labels_along_the_edges_as_ignored(s
     for bad in (0, 1.5):
         with pytest.raises(UserInputError, match='ignore_frame_fraction must be in'):
             build(scenes, path, ignore_frame_fraction=bad)
-    polygon = next(a for a in data['annotations'] if a['score'] >= high)
-    x, y, w, h = polygon['bbox']
-    polygon['segmentation'] = [[x, y, x + w, y, x + w, y + h]]
+    trained = next(a for a in data['annotations'] if a['score'] >= high)
+    x, y, w, h = trained['bbox']
+    trained['segmentation'] = [[x, y, x + w, y, x + w, y + h]]  # a polygon
     path.write_text(json.dumps(data))
-    with pytest.raises(UserInputError, match=f'annotation {polygon["id"]}: .*needs masks as RLE'):
+    with pytest.raises(UserInputError, match=f'annotation {trained["id"]}: .*needs masks as RLE'):
         build(scenes, path, min_score=high, ignore_frame_fraction=fraction)
-    polygon['segmentation'] = mask_utils.encode(np.ones((1, 8, 1), np.uint8, order='F'))[0]
-    polygon['segmentation']['counts'] = polygon['segmentation']['counts'].decode()
+    one_row = mask_utils.encode(np.ones((1, 8, 1), np.uint8, order='F'))[0]
+    trained['segmentation'] = dict(size=one_row['size'], counts=one_row['counts'].decode())
     path.write_text(json.dumps(data))
-    with pytest.raises(UserInputError, match=f'annotation {polygon["id"]}: a 1 x 8 px mask'):
+    with pytest.raises(UserInputError, match=f'annotation {trained["id"]}: a 1 x 8 px mask'):
         build(scenes, path, min_score=high, ignore_frame_fraction=fraction)
