@@ -209,8 +209,8 @@ def main():
                   for s in seeds if upper[s].get('segm_mAP')]
         print(f'{stage_names[-1]} / supervised mask AP: {spread(ratios)}')
     if on_truth:
-        # shows whether the labels or the detector hold a round back: labels near this share
-        # leave a round little to gain
+        # whether the labels or the detector hold the rounds back: labels already near what the
+        # config makes of perfect ones leave a round little to gain over them
         truth = [s for s in seeds if on_truth[s].get('segm_mAP')]
         for name in stage_names:
             ratios = [stages[s][name]['val']['segm_mAP'] / on_truth[s]['segm_mAP'] for s in truth]
